@@ -1,0 +1,23 @@
+// Three projects: `unit` needs nothing running; `emulators` starts the project's own emulators
+// in-process (on ephemeral ports) and talks to them through the official clients; `integration`
+// needs the whole local stack, which `npm test` (scripts/local/test.ts) starts and stops.
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'emulators', testMatch: ['<rootDir>/test/emulators/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: [
+        '<rootDir>/test/integration/**/*.test.ts',
+        '<rootDir>/test/rules/**/*.test.ts',
+        '<rootDir>/test/e2e/**/*.test.ts',
+      ],
+      setupFiles: ['<rootDir>/test/support/stack-env.ts'],
+    },
+  ],
+};
