@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+const KEY_RING = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+$/;
+
+/**
+ * Every setting the functions read from the environment. Only endpoints differ between
+ * production and the local stack: the official clients read FIRESTORE_EMULATOR_HOST,
+ * PUBSUB_EMULATOR_HOST and FIREBASE_AUTH_EMULATOR_HOST themselves; the endpoints below are
+ * absent in production, where each client uses Google's.
+ */
+const EnvSchema = z.object({
+  GOOGLE_CLOUD_PROJECT: z.string().min(1),
+  DOCUMENTS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'a bucket name'),
+  AUDIT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'a bucket name'),
+  EXTRACTION_TOPIC: z.string().min(1).default('extraction-requests'),
+  KMS_KEY_RING: z.string().regex(KEY_RING, 'projects/P/locations/L/keyRings/R'),
+  /** `http://host:port` speaks plaintext gRPC, `https://host[:port]` TLS; unset = Google's. */
+  KMS_API_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** A Cloud Storage JSON API base URL; unset = Google's. */
+  STORAGE_API_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_API_KEY: z.string().min(1),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1),
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  DEFAULT_PROVIDER: z.enum(['openai', 'anthropic']).default('openai'),
+  /** Secret Manager in production (mounted as an env var by the function), generated locally. */
+  API_KEY_PEPPER: z.string().min(32, 'at least 32 characters'),
+  /** How long an unwrapped tenant wrapping key stays in memory. */
+  WRAPPING_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  WRAPPING_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
+  MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20 * 1024 * 1024),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const value = env[name];
+    return value === undefined ? `${name}: missing` : `${name}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+let cached: Config | undefined;
+
+/** The process's config, parsed once at cold start. */
+export function getConfig(): Config {
+  cached ??= parseConfig();
+  return cached;
+}

@@ -1,0 +1,76 @@
+/**
+ * The evidence record: the immutable tuple that answers "which model, which prompt and which
+ * rule produced this output". Hashes stay in clear; customer content is referenced only as
+ * ciphertext under the tenant's keys. `contentSha256` covers every other field in RFC 8785
+ * canonical form, so one changed byte anywhere changes it.
+ */
+import { z } from 'zod';
+import { canonicalSha256 } from './canonical';
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const AttemptSchema = z.object({
+  provider: z.string(),
+  model: z.string(),
+  outcome: z.enum(['ok', 'rate_limited', 'server_error', 'timeout', 'invalid_output', 'refused', 'error']),
+  latencyMs: z.number().int().nonnegative(),
+  providerRequestId: z.string().nullable(),
+});
+
+export const EvidenceBodySchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  extractionId: z.string(),
+  kind: z.enum(['extraction']),
+  request: z.object({
+    payloadSha256: Hex64,
+    contentType: z.string(),
+    bytes: z.number().int().nonnegative(),
+    ciphertextRef: z.string(),
+  }),
+  model: z.object({
+    provider: z.string(),
+    model: z.string(),
+    modelVersion: z.string(),
+    systemPromptSha256: Hex64,
+    promptTemplateVersion: z.string(),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    providerSettings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  }),
+  response: z.object({
+    rawSha256: Hex64,
+    ciphertextRef: z.string(),
+    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }),
+    latencyMs: z.number().int().nonnegative(),
+    attempts: z.array(AttemptSchema),
+  }),
+  postProcessing: z.array(
+    z.object({ step: z.string(), version: z.number().int(), inputSha256: Hex64, outputSha256: Hex64 }),
+  ),
+  output: z.object({ sha256: Hex64, schema: z.string(), schemaVersion: z.number().int() }),
+  actor: z.object({ kind: z.enum(['apiKey', 'user', 'service']), id: z.string() }),
+  subprocessors: z.array(z.string()),
+});
+export type EvidenceBody = z.infer<typeof EvidenceBodySchema>;
+
+export const EvidenceRecordSchema = EvidenceBodySchema.extend({
+  contentSha256: Hex64,
+  /** Firestore commit time of the write that created the record. */
+  createdAt: z.string(),
+});
+export type EvidenceRecord = z.infer<typeof EvidenceRecordSchema>;
+
+export function contentHash(body: EvidenceBody): string {
+  return canonicalSha256(EvidenceBodySchema.parse(body));
+}
+
+/** Deterministic per extraction, so a redelivered message cannot create a second record. */
+export function evidenceIdFor(extractionId: string): string {
+  return `ev_${extractionId}`;
+}
+
+/** True when the stored record still hashes to its own `contentSha256`. */
+export function verifyContentHash(record: EvidenceRecord): boolean {
+  const { contentSha256, createdAt: _createdAt, ...body } = record;
+  return contentHash(body) === contentSha256;
+}

@@ -1,0 +1,64 @@
+/**
+ * Registers every function with the functions framework. Only wiring lives here: each trigger
+ * hands its input to a domain module together with the instance's services.
+ */
+import * as functions from '@google-cloud/functions-framework';
+import { ConfigError } from './config';
+import { processExtraction } from './extraction/pipeline';
+import { ExtractionMessage } from './extraction/submit';
+import { createApiRouter } from './http/api';
+import { createOpsRouter } from './http/ops';
+import { errorFields, log } from './logging';
+import { getServices, type Services } from './services';
+import type { Router } from './http/router';
+
+function lazyRouter(build: (services: Services) => Router) {
+  let router: Router | undefined;
+  return (req: functions.Request, res: functions.Response) => {
+    router ??= build(getServices());
+    return router.handle(req, res);
+  };
+}
+
+function startupCheck(): void {
+  try {
+    getServices();
+  } catch (err) {
+    if (err instanceof ConfigError) log('config_invalid', { problems: err.problems.join('; ') });
+    throw err;
+  }
+}
+
+startupCheck();
+
+functions.http('api', lazyRouter(createApiRouter));
+functions.http('ops', lazyRouter(createOpsRouter));
+
+function decodeJson(base64: string | undefined): unknown {
+  if (base64 === undefined) return undefined;
+  try {
+    return JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+interface PubSubData {
+  message?: { data?: string; messageId?: string; attributes?: Record<string, string> };
+  subscription?: string;
+}
+
+functions.cloudEvent<PubSubData>('extractWorker', async (event: functions.CloudEvent<PubSubData>) => {
+  const decoded = ExtractionMessage.safeParse(decodeJson(event.data?.message?.data));
+  if (!decoded.success) {
+    // A malformed message can never succeed: acknowledge it rather than loop to the dead letter.
+    log('worker_error', { reason: 'malformed_message', messageId: event.data?.message?.messageId });
+    return;
+  }
+  try {
+    await processExtraction(getServices(), decoded.data);
+  } catch (err) {
+    log('worker_error', { ...decoded.data, reason: 'transient', ...errorFields(err) });
+    throw err;
+  }
+});

@@ -1,0 +1,63 @@
+/**
+ * Named log events. Every line is one JSON object Cloud Logging parses (`severity`, `message`)
+ * and greppable by its event name. Fields are ids, counts, codes and durations: never document
+ * text, prompts, model output or secrets. A field value is a scalar, so a whole object (a
+ * request body, a model response) cannot be logged by accident.
+ */
+const EVENTS = {
+  request_completed: 'INFO',
+  request_failed: 'ERROR',
+  auth_denied: 'WARNING',
+  extraction_accepted: 'INFO',
+  extraction_processing: 'INFO',
+  extraction_succeeded: 'INFO',
+  extraction_failed: 'WARNING',
+  extraction_redelivered: 'INFO',
+  provider_attempt_failed: 'WARNING',
+  evidence_written: 'INFO',
+  tenant_onboarded: 'NOTICE',
+  wrapping_key_unwrapped: 'DEBUG',
+  worker_error: 'ERROR',
+  config_invalid: 'CRITICAL',
+} as const;
+
+export type LogEvent = keyof typeof EVENTS;
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+type Sink = (line: string) => void;
+let sink: Sink = (line) => {
+  process.stdout.write(line + '\n');
+};
+
+/** Tests capture every line here to check that no customer content is ever logged. */
+export function setLogSink(next: Sink): Sink {
+  const previous = sink;
+  sink = next;
+  return previous;
+}
+
+export function log(event: LogEvent, fields: LogFields = {}): void {
+  const line: Record<string, unknown> = {
+    severity: EVENTS[event],
+    message: event,
+    event,
+    time: new Date().toISOString(),
+  };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) line[key] = value;
+  }
+  sink(JSON.stringify(line));
+}
+
+/** The parts of an error that are safe to log: its class, code and message, no payloads. */
+export function errorFields(err: unknown): LogFields {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      errorName: err.name,
+      errorCode: typeof code === 'string' || typeof code === 'number' ? code : undefined,
+      errorMessage: err.message.slice(0, 500),
+    };
+  }
+  return { errorName: typeof err };
+}

@@ -1,0 +1,71 @@
+/**
+ * The clients one function instance needs, built once at cold start from the config. Modules
+ * take what they use as arguments; only `index.ts` and the CLI call `getServices()`.
+ */
+import { PubSub } from '@google-cloud/pubsub';
+import type { Config } from './config';
+import { getConfig } from './config';
+import { KeyHierarchy } from './crypto/envelope';
+import { CloudKmsKeyManager, createKmsClient, type KeyManager } from './crypto/kms';
+import { AnthropicProvider } from './providers/anthropic';
+import { OpenAiProvider } from './providers/openai';
+import type { LlmProvider } from './providers/provider';
+import { ObjectStore } from './storage/object-store';
+import { Databases } from './tenancy/firestore';
+import { PlatformDb, type ProviderName } from './tenancy/platform';
+
+export interface Services {
+  config: Config;
+  databases: Databases;
+  platform: PlatformDb;
+  keyManager: KeyManager;
+  keys: KeyHierarchy;
+  objects: ObjectStore;
+  pubsub: PubSub;
+  providers: Record<ProviderName, LlmProvider>;
+  close(): Promise<void>;
+}
+
+export function createServices(config: Config = getConfig()): Services {
+  const databases = new Databases(config.GOOGLE_CLOUD_PROJECT);
+  const kms = createKmsClient(config.KMS_API_ENDPOINT);
+  const keyManager = new CloudKmsKeyManager(kms);
+  const pubsub = new PubSub({ projectId: config.GOOGLE_CLOUD_PROJECT });
+  return {
+    config,
+    databases,
+    platform: new PlatformDb(databases),
+    keyManager,
+    keys: new KeyHierarchy(
+      keyManager,
+      config.WRAPPING_KEY_CACHE_TTL_SECONDS * 1000,
+      config.WRAPPING_KEY_CACHE_MAX_ENTRIES,
+    ),
+    objects: ObjectStore.create(config.GOOGLE_CLOUD_PROJECT, config.STORAGE_API_ENDPOINT),
+    pubsub,
+    providers: {
+      openai: new OpenAiProvider({
+        apiKey: config.OPENAI_API_KEY,
+        model: config.OPENAI_MODEL,
+        timeoutMs: config.LLM_TIMEOUT_MS,
+        ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+      }),
+      anthropic: new AnthropicProvider({
+        apiKey: config.ANTHROPIC_API_KEY,
+        model: config.ANTHROPIC_MODEL,
+        timeoutMs: config.LLM_TIMEOUT_MS,
+        ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
+      }),
+    },
+    async close() {
+      await Promise.allSettled([databases.close(), kms.close(), pubsub.close()]);
+    },
+  };
+}
+
+let instance: Services | undefined;
+
+export function getServices(): Services {
+  instance ??= createServices();
+  return instance;
+}

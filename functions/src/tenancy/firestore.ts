@@ -1,0 +1,183 @@
+/**
+ * The only module that touches the Firestore client for tenant data (an eslint rule enforces
+ * it). Server code gets a `TenantDb` for one verified tenant; every path it can build lies
+ * under `tenants/{tenantId}`, and a runtime guard rejects any other before a request is sent.
+ * There is no method that takes a raw path, so a forgotten tenant filter cannot be written.
+ */
+import {
+  FieldValue,
+  Firestore,
+  Timestamp,
+  type DocumentReference,
+  type Query,
+  type Transaction,
+  type WhereFilterOp,
+} from '@google-cloud/firestore';
+import { InternalError } from '../errors';
+
+export const TENANT_COLLECTIONS = [
+  'documents',
+  'extractions',
+  'evidence',
+  'seals',
+  'dataKeys',
+  'idempotencyKeys',
+] as const;
+export type TenantCollection = (typeof TENANT_COLLECTIONS)[number];
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+export function isValidId(id: string): boolean {
+  return ID.test(id);
+}
+
+export class TenantPathError extends InternalError {
+  constructor(path: string, tenantId: string) {
+    super('tenant_path_violation', `path ${path} is outside tenant ${tenantId}`);
+  }
+}
+
+/** A value that becomes the commit time of the write that carries it. */
+export const COMMIT_TIME = FieldValue.serverTimestamp();
+
+export type DocData = Record<string, unknown>;
+
+/** Firestore Timestamps come back as ISO strings, so domain code deals in JSON only. */
+function fromFirestore(value: unknown): unknown {
+  if (value instanceof Timestamp) return value.toDate().toISOString();
+  if (Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) return value.map(fromFirestore);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromFirestore(v)]));
+  }
+  return value;
+}
+
+export interface ListOptions {
+  where?: [field: string, op: WhereFilterOp, value: unknown][];
+  orderBy?: [field: string, direction: 'asc' | 'desc'][];
+  limit?: number;
+  startAfter?: unknown[];
+}
+
+/** Creates Firestore clients per database: named databases host dedicated tenants. */
+export class Databases {
+  private readonly clients = new Map<string, Firestore>();
+  constructor(private readonly projectId: string) {}
+
+  get(databaseId = '(default)'): Firestore {
+    let client = this.clients.get(databaseId);
+    if (!client) {
+      client = new Firestore({ projectId: this.projectId, databaseId, ignoreUndefinedProperties: true });
+      this.clients.set(databaseId, client);
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.terminate()));
+    this.clients.clear();
+  }
+}
+
+export class TenantTransaction {
+  constructor(
+    private readonly tenant: TenantDb,
+    private readonly tx: Transaction,
+  ) {}
+
+  async get(collection: TenantCollection, id: string): Promise<DocData | undefined> {
+    const snap = await this.tx.get(this.tenant.ref(collection, id));
+    return snap.exists ? (fromFirestore(snap.data()) as DocData) : undefined;
+  }
+
+  /** Fails the whole commit when the document exists: the primitive of create-only records. */
+  create(collection: TenantCollection, id: string, data: DocData): this {
+    this.tx.create(this.tenant.ref(collection, id), data);
+    return this;
+  }
+
+  update(collection: TenantCollection, id: string, data: DocData): this {
+    this.tx.update(this.tenant.ref(collection, id), data);
+    return this;
+  }
+
+  delete(collection: TenantCollection, id: string): this {
+    this.tx.delete(this.tenant.ref(collection, id));
+    return this;
+  }
+}
+
+/** Firestore access for exactly one tenant. */
+export class TenantDb {
+  private readonly root: string;
+
+  constructor(
+    private readonly db: Firestore,
+    readonly tenantId: string,
+  ) {
+    if (!isValidId(tenantId)) throw new TenantPathError(`tenants/${tenantId}`, tenantId);
+    this.root = `tenants/${tenantId}`;
+  }
+
+  /** @internal Builds and checks a reference; exported to the transaction wrapper only. */
+  ref(collection: TenantCollection, id: string): DocumentReference {
+    if (!TENANT_COLLECTIONS.includes(collection) || !isValidId(id)) {
+      throw new TenantPathError(`${this.root}/${collection}/${id}`, this.tenantId);
+    }
+    const ref = this.db.doc(`${this.root}/${collection}/${id}`);
+    this.assertInside(ref.path);
+    return ref;
+  }
+
+  private assertInside(path: string): void {
+    const parts = path.split('/');
+    if (parts.length !== 4 || parts[0] !== 'tenants' || parts[1] !== this.tenantId) {
+      throw new TenantPathError(path, this.tenantId);
+    }
+  }
+
+  async get(collection: TenantCollection, id: string): Promise<DocData | undefined> {
+    const snap = await this.ref(collection, id).get();
+    return snap.exists ? (fromFirestore(snap.data()) as DocData) : undefined;
+  }
+
+  async create(collection: TenantCollection, id: string, data: DocData): Promise<void> {
+    await this.ref(collection, id).create(data);
+  }
+
+  async update(collection: TenantCollection, id: string, data: DocData): Promise<void> {
+    await this.ref(collection, id).update(data);
+  }
+
+  async delete(collection: TenantCollection, id: string): Promise<void> {
+    await this.ref(collection, id).delete();
+  }
+
+  async list(
+    collection: TenantCollection,
+    options: ListOptions = {},
+  ): Promise<{ id: string; data: DocData }[]> {
+    const parent = this.db.collection(`${this.root}/${collection}`);
+    this.assertInside(`${parent.path}/probe`);
+    let query: Query = parent;
+    for (const [field, op, value] of options.where ?? []) query = query.where(field, op, value);
+    for (const [field, direction] of options.orderBy ?? []) query = query.orderBy(field, direction);
+    if (options.startAfter) query = query.startAfter(...options.startAfter);
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    const snap = await query.get();
+    return snap.docs.map((doc) => {
+      this.assertInside(doc.ref.path);
+      return { id: doc.id, data: fromFirestore(doc.data()) as DocData };
+    });
+  }
+
+  runTransaction<T>(fn: (tx: TenantTransaction) => Promise<T>): Promise<T> {
+    return this.db.runTransaction((tx) => fn(new TenantTransaction(this, tx)));
+  }
+}
+
+/** Firestore's ALREADY_EXISTS, what a create-only write answers on a second attempt. */
+export function isAlreadyExists(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 6;
+}

@@ -1,0 +1,102 @@
+/**
+ * The two global collections, each behind a narrow accessor: `tenants/{t}` profiles (the tenant
+ * registry) and `apiKeys/{keyId}` (which resolves a key to its tenant). Nothing else in the
+ * codebase reads or writes outside `tenants/{t}/...`.
+ */
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { z } from 'zod';
+import { COMMIT_TIME, isValidId, TenantDb, type Databases } from './firestore';
+
+export const PROVIDERS = ['openai', 'anthropic'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const TenantProfileSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['active', 'offboarded']),
+  /** The tenant's KEK in Cloud KMS (platform-made, or the customer's own key for CMEK). */
+  kekName: z.string(),
+  /** The tenant wrapping key, wrapped by the KEK; unwrapped copies live only in memory. */
+  wrappingKey: z.object({ wrapped: z.string(), kekVersion: z.string() }),
+  /** A named Firestore database for a dedicated tenant; absent = the shared default. */
+  databaseId: z.string().optional(),
+  providers: z.object({
+    primary: z.enum(PROVIDERS),
+    fallback: z.enum(PROVIDERS).nullable(),
+  }),
+  createdAt: z.string().optional(),
+});
+export type TenantProfile = z.infer<typeof TenantProfileSchema>;
+
+export const API_KEY_SCOPES = [
+  'extractions:write',
+  'extractions:read',
+  'schemas:write',
+  'keys:admin',
+] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export const ApiKeyRecordSchema = z.object({
+  tenantId: z.string(),
+  /** HMAC-SHA256(pepper, secret), hex. The secret itself is never stored. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  scopes: z.array(z.enum(API_KEY_SCOPES)),
+  name: z.string(),
+  createdAt: z.string().optional(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable().optional(),
+});
+export type ApiKeyRecord = z.infer<typeof ApiKeyRecordSchema>;
+
+function toIso(value: unknown): unknown {
+  return value instanceof Timestamp ? value.toDate().toISOString() : value;
+}
+
+function plain(data: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!data) return undefined;
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, toIso(v)]));
+}
+
+export class PlatformDb {
+  private readonly db: Firestore;
+
+  constructor(private readonly databases: Databases) {
+    this.db = databases.get();
+  }
+
+  async getTenant(tenantId: string): Promise<TenantProfile | undefined> {
+    if (!isValidId(tenantId)) return undefined;
+    const snap = await this.db.doc(`tenants/${tenantId}`).get();
+    const data = plain(snap.data());
+    return data ? TenantProfileSchema.parse(data) : undefined;
+  }
+
+  /** Create-only: onboarding the same tenant twice fails instead of overwriting its keys. */
+  async createTenant(profile: Omit<TenantProfile, 'createdAt'>): Promise<void> {
+    await this.db.doc(`tenants/${profile.id}`).create({ ...profile, createdAt: COMMIT_TIME });
+  }
+
+  async setTenantStatus(tenantId: string, status: TenantProfile['status']): Promise<void> {
+    await this.db.doc(`tenants/${tenantId}`).update({ status });
+  }
+
+  /** The scoped handle for a tenant: its own database when dedicated, the default otherwise. */
+  tenantDb(profile: Pick<TenantProfile, 'id' | 'databaseId'>): TenantDb {
+    return new TenantDb(this.databases.get(profile.databaseId), profile.id);
+  }
+
+  async getApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
+    if (!isValidId(keyId)) return undefined;
+    const data = plain((await this.db.doc(`apiKeys/${keyId}`).get()).data());
+    return data ? ApiKeyRecordSchema.parse(data) : undefined;
+  }
+
+  async createApiKey(keyId: string, record: Omit<ApiKeyRecord, 'createdAt'>): Promise<void> {
+    await this.db.doc(`apiKeys/${keyId}`).create({ ...record, createdAt: COMMIT_TIME });
+  }
+
+  async touchApiKey(keyId: string): Promise<void> {
+    await this.db.doc(`apiKeys/${keyId}`).update({ lastUsedAt: COMMIT_TIME });
+  }
+}

@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Walks up from this file to the folder holding the project's package.json. */
+export function projectRoot(from: string = __dirname): string {
+  let dir = from;
+  for (;;) {
+    const candidate = path.join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string };
+      if (pkg.name === 'provenant') return dir;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no provenant package.json above ${from}`);
+    dir = parent;
+  }
+}
+
+const HostPort = z.string().regex(/^[^:/\s]+:\d+$/, 'host:port');
+
+/**
+ * `.local/stack.json`: the contract between the running local stack and every script or test
+ * that talks to it. Hosts are `host:port`, URLs carry their scheme.
+ */
+export const StackFileSchema = z.object({
+  apiUrl: z.url(),
+  opsUrl: z.url(),
+  projectId: z.string().min(1),
+  tenants: z.array(z.object({ id: z.string().min(1), apiKey: z.string().min(1) })),
+  emulators: z.object({
+    firestore: HostPort,
+    pubsub: HostPort,
+    auth: HostPort,
+    storage: HostPort,
+    kms: HostPort,
+    llm: HostPort,
+  }),
+  /** Names the deployment-level resources the stack provisioned, so tests need not guess them. */
+  resources: z.object({
+    documentsBucket: z.string(),
+    auditBucket: z.string(),
+    keyRing: z.string(),
+    extractionTopic: z.string(),
+    extractionDeadLetterTopic: z.string(),
+  }),
+  /** A secret the stack generated for this run; never a value from the repository. */
+  apiKeyPepper: z.string().min(32),
+});
+export type StackFile = z.infer<typeof StackFileSchema>;
+
+/** `PROVENANT_STACK_FILE` lets `npm test` run its own stack beside a developer's `npm start`. */
+export function stackFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PROVENANT_STACK_FILE ?? path.join(projectRoot(), '.local', 'stack.json');
+}
+
+export function readStackFile(env: NodeJS.ProcessEnv = process.env): StackFile {
+  const file = stackFilePath(env);
+  if (!existsSync(file)) {
+    throw new Error(
+      `${file} does not exist: the local stack is not running. Run \`npm test\` (starts its own) or \`npm start\` in another terminal.`,
+    );
+  }
+  return StackFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+export function writeStackFile(file: string, stack: StackFile): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(StackFileSchema.parse(stack), null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function removeStackFile(file: string): void {
+  rmSync(file, { force: true });
+}
+
+/**
+ * The environment under which the functions, the CLI and the tests reach the local stack.
+ * Only endpoints differ from production: the official clients read the `*_EMULATOR_HOST`
+ * variables themselves, and our config takes the other endpoints as URLs.
+ */
+export function stackEnvironment(stack: StackFile): Record<string, string> {
+  const { emulators, resources } = stack;
+  return {
+    GOOGLE_CLOUD_PROJECT: stack.projectId,
+    GCLOUD_PROJECT: stack.projectId,
+    METADATA_SERVER_DETECTION: 'none',
+    FIRESTORE_EMULATOR_HOST: emulators.firestore,
+    PUBSUB_EMULATOR_HOST: emulators.pubsub,
+    FIREBASE_AUTH_EMULATOR_HOST: emulators.auth,
+    STORAGE_API_ENDPOINT: `http://${emulators.storage}`,
+    KMS_API_ENDPOINT: `http://${emulators.kms}`,
+    OPENAI_BASE_URL: `http://${emulators.llm}/v1`,
+    ANTHROPIC_BASE_URL: `http://${emulators.llm}`,
+    OPENAI_API_KEY: 'local-emulator',
+    ANTHROPIC_API_KEY: 'local-emulator',
+    DOCUMENTS_BUCKET: resources.documentsBucket,
+    AUDIT_BUCKET: resources.auditBucket,
+    KMS_KEY_RING: resources.keyRing,
+    EXTRACTION_TOPIC: resources.extractionTopic,
+    API_KEY_PEPPER: stack.apiKeyPepper,
+  };
+}
