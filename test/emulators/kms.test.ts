@@ -188,6 +188,39 @@ describe('KMS emulator: denials', () => {
     });
   });
 
+  it('stops encrypting with the key name once its primary is scheduled for destruction', async () => {
+    const key = await createSymmetricKey('destroy-primary');
+    const name = key.name ?? '';
+    await client.destroyCryptoKeyVersion({ name: `${name}/cryptoKeyVersions/1` });
+    const [after] = await client.getCryptoKey({ name });
+    expect(after.primary?.name).toBe(`${name}/cryptoKeyVersions/1`);
+    expect(after.primary?.state).toBe('DESTROY_SCHEDULED');
+    await expect(encrypt(name, 'x')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+    await expect(
+      client.destroyCryptoKeyVersion({ name: `${name}/cryptoKeyVersions/1` }),
+    ).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
+  });
+
+  it('has no primary, and cannot encrypt, until a version is created and promoted', async () => {
+    const [key] = await client.createCryptoKey({
+      parent: RING,
+      cryptoKeyId: 'empty',
+      cryptoKey: { purpose: 'ENCRYPT_DECRYPT' },
+      skipInitialVersionCreation: true,
+    });
+    const name = key.name ?? '';
+    expect(key.primary).toBeFalsy();
+    const [none] = await client.listCryptoKeyVersions({ parent: name });
+    expect(none).toEqual([]);
+    await expect(encrypt(name, 'x')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+    await client.createCryptoKeyVersion({ parent: name, cryptoKeyVersion: {} });
+    await expect(encrypt(name, 'x')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+    await client.updateCryptoKeyPrimaryVersion({ name, cryptoKeyVersionId: '1' });
+    expect(await decryptText(name, await encrypt(name, 'now it works'))).toBe('now it works');
+  });
+
   it('destroys the key material once the destroy time has passed', async () => {
     const key = await createSymmetricKey('destroy-soon', {
       destroyScheduledDuration: { seconds: 1 },

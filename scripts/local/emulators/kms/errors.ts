@@ -11,12 +11,17 @@ export class KmsError extends Error {
   }
 }
 
+/** The request itself is wrong: malformed name, bad field, checksum mismatch, failed decryption. */
 export const invalidArgument = (message: string): KmsError =>
   new KmsError(status.INVALID_ARGUMENT, message);
+/** The named key ring, key or version does not exist. */
 export const notFound = (message: string): KmsError => new KmsError(status.NOT_FOUND, message);
+/** A key ring or key with that id exists already. */
 export const alreadyExists = (message: string): KmsError =>
   new KmsError(status.ALREADY_EXISTS, message);
+/** The resource exists but its state or purpose forbids the operation. */
 export const failedPrecondition = (message: string): KmsError =>
   new KmsError(status.FAILED_PRECONDITION, message);
+/** Valid in KMS, but outside what the emulator implements. */
 export const unimplemented = (message: string): KmsError =>
   new KmsError(status.UNIMPLEMENTED, message);

@@ -20,9 +20,11 @@ export interface FieldMask {
   paths?: string[];
 }
 
+/** `google.cloud.kms.v1.ProtectionLevel`, by name. */
 export type ProtectionLevel =
   'PROTECTION_LEVEL_UNSPECIFIED' | 'SOFTWARE' | 'HSM' | 'EXTERNAL' | 'EXTERNAL_VPC';
 
+/** `CryptoKey.CryptoKeyPurpose`, by name. */
 export type CryptoKeyPurpose =
   | 'CRYPTO_KEY_PURPOSE_UNSPECIFIED'
   | 'ENCRYPT_DECRYPT'
@@ -33,6 +35,7 @@ export type CryptoKeyPurpose =
   | 'KEY_ENCAPSULATION'
   | 'AES_WRAPPING';
 
+/** `CryptoKeyVersion.CryptoKeyVersionState`, by name. */
 export type CryptoKeyVersionState =
   | 'CRYPTO_KEY_VERSION_STATE_UNSPECIFIED'
   | 'PENDING_GENERATION'
@@ -49,16 +52,19 @@ export type CryptoKeyVersionState =
 /** The algorithm enum has dozens of members; the emulator implements two and names the rest. */
 export type CryptoKeyVersionAlgorithm = string;
 
+/** `google.cloud.kms.v1.KeyRing`. */
 export interface KeyRingMessage {
   name?: string;
   createTime?: SecondsNanos;
 }
 
+/** `google.cloud.kms.v1.CryptoKeyVersionTemplate`. */
 export interface CryptoKeyVersionTemplateMessage {
   protectionLevel?: ProtectionLevel;
   algorithm?: CryptoKeyVersionAlgorithm;
 }
 
+/** `google.cloud.kms.v1.CryptoKeyVersion`. */
 export interface CryptoKeyVersionMessage {
   name?: string;
   state?: CryptoKeyVersionState;
@@ -70,6 +76,7 @@ export interface CryptoKeyVersionMessage {
   destroyEventTime?: SecondsNanos;
 }
 
+/** `google.cloud.kms.v1.CryptoKey`. */
 export interface CryptoKeyMessage {
   name?: string;
   primary?: CryptoKeyVersionMessage;
@@ -84,10 +91,12 @@ export interface CryptoKeyMessage {
   cryptoKeyBackend?: string;
 }
 
+/** Any request that carries only a resource `name` (the Get* calls, Destroy/RestoreCryptoKeyVersion). */
 export interface NameRequest {
   name?: string;
 }
 
+/** The fields the ListKeyRings, ListCryptoKeys and ListCryptoKeyVersions requests share. */
 export interface ListRequest {
   parent?: string;
   pageSize?: number;
@@ -96,30 +105,35 @@ export interface ListRequest {
   orderBy?: string;
 }
 
+/** `google.cloud.kms.v1.ListKeyRingsResponse`. */
 export interface ListKeyRingsResponse {
   keyRings: KeyRingMessage[];
   nextPageToken: string;
   totalSize: number;
 }
 
+/** `google.cloud.kms.v1.ListCryptoKeysResponse`. */
 export interface ListCryptoKeysResponse {
   cryptoKeys: CryptoKeyMessage[];
   nextPageToken: string;
   totalSize: number;
 }
 
+/** `google.cloud.kms.v1.ListCryptoKeyVersionsResponse`. */
 export interface ListCryptoKeyVersionsResponse {
   cryptoKeyVersions: CryptoKeyVersionMessage[];
   nextPageToken: string;
   totalSize: number;
 }
 
+/** `google.cloud.kms.v1.CreateKeyRingRequest`. */
 export interface CreateKeyRingRequest {
   parent?: string;
   keyRingId?: string;
   keyRing?: KeyRingMessage;
 }
 
+/** `google.cloud.kms.v1.CreateCryptoKeyRequest`. */
 export interface CreateCryptoKeyRequest {
   parent?: string;
   cryptoKeyId?: string;
@@ -127,32 +141,38 @@ export interface CreateCryptoKeyRequest {
   skipInitialVersionCreation?: boolean;
 }
 
+/** `google.cloud.kms.v1.CreateCryptoKeyVersionRequest`. */
 export interface CreateCryptoKeyVersionRequest {
   parent?: string;
   cryptoKeyVersion?: CryptoKeyVersionMessage;
 }
 
+/** `google.cloud.kms.v1.UpdateCryptoKeyRequest`. */
 export interface UpdateCryptoKeyRequest {
   cryptoKey?: CryptoKeyMessage;
   updateMask?: FieldMask;
 }
 
+/** `google.cloud.kms.v1.UpdateCryptoKeyVersionRequest`. */
 export interface UpdateCryptoKeyVersionRequest {
   cryptoKeyVersion?: CryptoKeyVersionMessage;
   updateMask?: FieldMask;
 }
 
+/** `google.cloud.kms.v1.UpdateCryptoKeyPrimaryVersionRequest`. */
 export interface UpdateCryptoKeyPrimaryVersionRequest {
   name?: string;
   cryptoKeyVersionId?: string;
 }
 
+/** `google.cloud.kms.v1.GetPublicKeyRequest`. */
 export interface GetPublicKeyRequest {
   name?: string;
   publicKeyFormat?:
     'PUBLIC_KEY_FORMAT_UNSPECIFIED' | 'PEM' | 'DER' | 'NIST_PQC' | 'XWING_RAW_BYTES';
 }
 
+/** `google.cloud.kms.v1.PublicKey`. */
 export interface PublicKeyMessage {
   pem?: string;
   algorithm: CryptoKeyVersionAlgorithm;
@@ -163,6 +183,7 @@ export interface PublicKeyMessage {
   publicKey?: { data: Buffer; crc32cChecksum: Int64Value };
 }
 
+/** `google.cloud.kms.v1.EncryptRequest`. */
 export interface EncryptRequest {
   name?: string;
   plaintext?: Buffer;
@@ -171,6 +192,7 @@ export interface EncryptRequest {
   additionalAuthenticatedDataCrc32c?: Int64Value;
 }
 
+/** `google.cloud.kms.v1.EncryptResponse`. */
 export interface EncryptResponse {
   name: string;
   ciphertext: Buffer;
@@ -180,6 +202,7 @@ export interface EncryptResponse {
   protectionLevel: ProtectionLevel;
 }
 
+/** `google.cloud.kms.v1.DecryptRequest`. */
 export interface DecryptRequest {
   name?: string;
   ciphertext?: Buffer;
@@ -188,6 +211,7 @@ export interface DecryptRequest {
   additionalAuthenticatedDataCrc32c?: Int64Value;
 }
 
+/** `google.cloud.kms.v1.DecryptResponse`. */
 export interface DecryptResponse {
   plaintext: Buffer;
   plaintextCrc32c: Int64Value;
@@ -195,6 +219,7 @@ export interface DecryptResponse {
   protectionLevel: ProtectionLevel;
 }
 
+/** `google.cloud.kms.v1.Digest`. */
 export interface DigestMessage {
   sha256?: Buffer;
   sha384?: Buffer;
@@ -202,6 +227,7 @@ export interface DigestMessage {
   externalMu?: Buffer;
 }
 
+/** `google.cloud.kms.v1.AsymmetricSignRequest`. */
 export interface AsymmetricSignRequest {
   name?: string;
   digest?: DigestMessage;
@@ -210,6 +236,7 @@ export interface AsymmetricSignRequest {
   dataCrc32c?: Int64Value;
 }
 
+/** `google.cloud.kms.v1.AsymmetricSignResponse`. */
 export interface AsymmetricSignResponse {
   signature: Buffer;
   signatureCrc32c: Int64Value;

@@ -69,13 +69,9 @@ export function parseVersionName(name: string | undefined, field = 'name'): Vers
   return { cryptoKey: checked.slice(0, slash), versionId: Number(id) };
 }
 
+/** The full name of version `versionId` of `cryptoKey`. */
 export function versionName(cryptoKey: string, versionId: number): string {
   return `${cryptoKey}/cryptoKeyVersions/${versionId}`;
-}
-
-/** The key ring a key name belongs to. */
-export function parentOf(name: string): string {
-  return name.slice(0, name.lastIndexOf('/', name.lastIndexOf('/') - 1));
 }
 
 function checkPattern(

@@ -82,6 +82,7 @@ export interface KmsServiceOptions {
   readonly now?: () => number;
 }
 
+/** The emulated KeyManagementService; it mutates `state` and persists it after every change. */
 export class KmsService {
   private readonly dataDir: string;
   private readonly state: KmsState;

@@ -16,12 +16,14 @@ import {
 import { join } from 'node:path';
 import type { CryptoKeyPurpose, CryptoKeyVersionState, ProtectionLevel } from './messages';
 
+/** A key ring as persisted. */
 export interface StoredKeyRing {
   name: string;
   /** Epoch milliseconds, like every time in this file. */
   createTime: number;
 }
 
+/** A crypto key as persisted; its versions are stored separately under their full names. */
 export interface StoredCryptoKey {
   name: string;
   purpose: CryptoKeyPurpose;
@@ -37,6 +39,7 @@ export interface StoredCryptoKey {
   nextVersionId: number;
 }
 
+/** A key version as persisted, key material included until it is destroyed. */
 export interface StoredVersion {
   name: string;
   cryptoKey: string;
@@ -52,6 +55,7 @@ export interface StoredVersion {
   material?: string;
 }
 
+/** The whole persisted document, every map keyed by full resource name. */
 export interface KmsState {
   format: 1;
   keyRings: Record<string, StoredKeyRing>;
