@@ -1,0 +1,274 @@
+/**
+ * The local stack: the gcloud SDK's Firestore and Pub/Sub emulators, the Firebase Auth
+ * emulator, the project's own Cloud Storage, Cloud KMS and LLM emulators, and the functions
+ * under the functions framework with Pub/Sub push wired to the worker. `npm start` and
+ * `npm test` both start it here; every part is awaited, and any part failing stops them all.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import { parseConfig } from '../../functions/src/config';
+import { createServices } from '../../functions/src/services';
+import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { startAuthEmulator } from './auth-emulator';
+import { startKmsEmulator } from './emulators/kms/server';
+import { startLlmEmulator } from './emulators/llm/server';
+import type { RunningEmulator } from './emulators/running';
+import { startStorageEmulator } from './emulators/storage/server';
+import { locateGoogleEmulators, startFirestoreEmulator, startPubSubEmulator } from './google-emulators';
+import {
+  assertPortFree,
+  freePort,
+  spawnManaged,
+  StackError,
+  tcpProbe,
+  waitUntilReady,
+  type ManagedProcess,
+} from './processes';
+import { stackEnvironment, writeStackFile, removeStackFile, type StackFile } from './stack-file';
+
+export const PROJECT_ID = 'demo-provenant';
+export const DEMO_TENANTS = [
+  { tenantId: 'acme', name: 'Acme Corp (demo)' },
+  { tenantId: 'globex', name: 'Globex Inc (demo)' },
+];
+
+const FUNCTIONS = [
+  { name: 'api', signature: 'http' },
+  { name: 'ops', signature: 'http' },
+  { name: 'extractWorker', signature: 'cloudevent' },
+] as const;
+
+type PortName = 'firestore' | 'pubsub' | 'auth' | 'hub' | 'logging' | 'storage' | 'kms' | 'llm' | 'api' | 'ops' | 'extractWorker';
+
+/** `npm start`'s fixed ports (firebase.json agrees for the Firebase ones). */
+const DEV_PORTS: Record<PortName, number> = {
+  firestore: 8080,
+  pubsub: 8085,
+  auth: 9099,
+  hub: 4400,
+  logging: 4500,
+  storage: 4443,
+  kms: 9011,
+  llm: 4010,
+  api: 8081,
+  ops: 8082,
+  extractWorker: 8083,
+};
+
+export interface StackOptions {
+  root: string;
+  /** Where state, logs and the stack file go. */
+  stateDir: string;
+  stackFile: string;
+  /** Fixed ports for `npm start`; free ephemeral ports for `npm test`. */
+  fixedPorts: boolean;
+  /** Keep Storage and KMS data across restarts (npm start), or start clean (npm test). */
+  persistent: boolean;
+  progress?: (line: string) => void;
+}
+
+export interface RunningStack {
+  stack: StackFile;
+  stackFile: string;
+  logDir: string;
+  /** Rejects when any part dies after start-up. */
+  failure: Promise<never>;
+  stop(): Promise<void>;
+}
+
+async function choosePorts(fixed: boolean): Promise<Record<PortName, number>> {
+  if (fixed) {
+    for (const [name, port] of Object.entries(DEV_PORTS)) await assertPortFree(port, name);
+    return DEV_PORTS;
+  }
+  const ports = {} as Record<PortName, number>;
+  const taken = new Set<number>();
+  for (const name of Object.keys(DEV_PORTS) as PortName[]) {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    ports[name] = port;
+  }
+  return ports;
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const progress = options.progress ?? (() => undefined);
+  const logDir = path.join(options.stateDir, 'logs');
+  const dataDir = path.join(options.stateDir, 'data');
+  mkdirSync(logDir, { recursive: true });
+  if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+  const processes: ManagedProcess[] = [];
+  const servers: RunningEmulator[] = [];
+  let stopped = false;
+
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    removeStackFile(options.stackFile);
+    // Functions first, so nothing is mid-request against an emulator that is going away.
+    await Promise.allSettled([...processes].reverse().map((p) => p.stop()));
+    await Promise.allSettled(servers.map((s) => s.close()));
+  };
+
+  try {
+    const paths = locateGoogleEmulators();
+    const ports = await choosePorts(options.fixedPorts);
+    progress('starting emulators: Firestore, Pub/Sub, Auth (Java and firebase-tools), Storage, KMS, LLM');
+    const firestore = startFirestoreEmulator(paths, {
+      port: ports.firestore,
+      projectId: PROJECT_ID,
+      rulesFile: path.join(options.root, 'firestore.rules'),
+      logDir,
+    });
+    processes.push(firestore.process);
+    const pubsub = startPubSubEmulator(paths, { port: ports.pubsub, logDir });
+    processes.push(pubsub.process);
+    const auth = startAuthEmulator({
+      root: options.root,
+      runDir: path.join(options.stateDir, 'firebase'),
+      projectId: PROJECT_ID,
+      ports: { auth: ports.auth, hub: ports.hub, logging: ports.logging },
+      logDir,
+    });
+    processes.push(auth.process);
+
+    const [storage, kms, llm] = await Promise.all([
+      startStorageEmulator({ port: ports.storage, dataDir: path.join(dataDir, 'storage') }),
+      startKmsEmulator({ port: ports.kms, dataDir: path.join(dataDir, 'kms') }),
+      startLlmEmulator({ port: ports.llm }),
+    ]);
+    servers.push(storage, kms, llm);
+    await Promise.all([firestore.ready, pubsub.ready]);
+    progress(`Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`);
+
+    const base: Omit<StackFile, 'tenants'> = {
+      apiUrl: `http://127.0.0.1:${String(ports.api)}`,
+      opsUrl: `http://127.0.0.1:${String(ports.ops)}`,
+      projectId: PROJECT_ID,
+      emulators: {
+        firestore: `127.0.0.1:${String(ports.firestore)}`,
+        pubsub: `127.0.0.1:${String(ports.pubsub)}`,
+        auth: `127.0.0.1:${String(ports.auth)}`,
+        storage: storage.host,
+        kms: kms.host,
+        llm: llm.host,
+      },
+      resources: {
+        documentsBucket: `${PROJECT_ID}-documents`,
+        auditBucket: `${PROJECT_ID}-audit`,
+        keyRing: `projects/${PROJECT_ID}/locations/us-central1/keyRings/provenant`,
+        extractionTopic: 'extraction-requests',
+        extractionDeadLetterTopic: 'extraction-requests-dlq',
+      },
+      apiKeyPepper: randomBytes(32).toString('base64url'),
+    };
+    const env = stackEnvironment({ ...base, tenants: [] });
+    // The orchestrator uses the same modules as the functions to provision and seed.
+    Object.assign(process.env, env);
+    const services = createServices(parseConfig({ ...process.env, ...env }));
+    try {
+      await provision(services, base);
+      progress('provisioned buckets, key ring and topics');
+
+      for (const fn of FUNCTIONS) {
+        const proc = spawnManaged({
+          name: fn.name,
+          command: process.execPath,
+          args: [
+            functionsFrameworkMain(options.root),
+            `--target=${fn.name}`,
+            `--signature-type=${fn.signature}`,
+            `--port=${String(ports[fn.name])}`,
+            `--source=${options.root}`,
+          ],
+          env: { ...process.env, ...env, NODE_ENV: 'production' },
+          cwd: options.root,
+          logDir,
+        });
+        processes.push(proc);
+      }
+      await Promise.all(
+        FUNCTIONS.map((fn, i) =>
+          waitUntilReady(processes[processes.length - FUNCTIONS.length + i], `function ${fn.name}`, () => tcpProbe(ports[fn.name]), 60_000),
+        ),
+      );
+      await wirePushSubscriptions(base, ports.extractWorker);
+      progress('functions api, ops and extractWorker serving; Pub/Sub push wired to the worker');
+
+      await auth.ready;
+      const tenants: StackFile['tenants'] = [];
+      for (const demo of DEMO_TENANTS) {
+        const existing = await services.platform.getTenant(demo.tenantId);
+        if (existing) throw new StackError(`tenant ${demo.tenantId} already exists in a fresh Firestore emulator`);
+        const { apiKey } = await onboardTenant(services, demo);
+        tenants.push({ id: demo.tenantId, apiKey: apiKey.token });
+      }
+      const stack: StackFile = { ...base, tenants };
+      writeStackFile(options.stackFile, stack);
+
+      const failure = new Promise<never>((_, reject) => {
+        for (const proc of processes) {
+          void proc.exited.then((code) => {
+            if (!stopped) reject(new StackError(`${proc.name} exited unexpectedly (code ${String(code)}). Last log lines:\n${proc.tail()}`));
+          });
+        }
+      });
+      failure.catch(() => undefined);
+      return { stack, stackFile: options.stackFile, logDir, failure, stop };
+    } finally {
+      await services.close();
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The framework's CLI entry point, beside its package main (its `exports` hide the path). */
+function functionsFrameworkMain(root: string): string {
+  return path.join(path.dirname(require.resolve('@google-cloud/functions-framework', { paths: [root] })), 'main.js');
+}
+
+async function provision(services: ReturnType<typeof createServices>, stack: Omit<StackFile, 'tenants'>): Promise<void> {
+  // What Terraform creates in production; here the same clients create it in the emulators.
+  await services.objects.ensureBucket(stack.resources.documentsBucket);
+  await services.objects.ensureBucket(stack.resources.auditBucket, { objectRetention: true });
+  await services.keyManager.ensureKeyRing(stack.resources.keyRing);
+  const pubsub = new PubSub({ projectId: stack.projectId });
+  try {
+    for (const name of [stack.resources.extractionTopic, stack.resources.extractionDeadLetterTopic]) {
+      const [exists] = await pubsub.topic(name).exists();
+      if (!exists) await pubsub.createTopic(name);
+    }
+  } finally {
+    await pubsub.close();
+  }
+}
+
+async function wirePushSubscriptions(stack: Omit<StackFile, 'tenants'>, workerPort: number): Promise<void> {
+  const pubsub = new PubSub({ projectId: stack.projectId });
+  const { extractionTopic, extractionDeadLetterTopic } = stack.resources;
+  try {
+    const push = pubsub.subscription(`${extractionTopic}-worker`);
+    if ((await push.exists())[0]) await push.delete();
+    await pubsub.topic(extractionTopic).createSubscription(`${extractionTopic}-worker`, {
+      // The functions framework turns a raw push to /projects/P/topics/T into a CloudEvent.
+      pushConfig: {
+        pushEndpoint: `http://127.0.0.1:${String(workerPort)}/projects/${stack.projectId}/topics/${extractionTopic}`,
+      },
+      ackDeadlineSeconds: 120,
+      deadLetterPolicy: {
+        deadLetterTopic: `projects/${stack.projectId}/topics/${extractionDeadLetterTopic}`,
+        maxDeliveryAttempts: 5,
+      },
+      retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
+    });
+    const dlq = pubsub.subscription(`${extractionDeadLetterTopic}-inspect`);
+    if (!(await dlq.exists())[0]) await pubsub.topic(extractionDeadLetterTopic).createSubscription(`${extractionDeadLetterTopic}-inspect`);
+  } finally {
+    await pubsub.close();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `npm start`: the whole system on this machine, in the foreground until Ctrl-C.
+ */
+import path from 'node:path';
+import { StackError } from './processes';
+import { startStack, type RunningStack } from './stack';
+import { projectRoot, stackFilePath } from './stack-file';
+
+function say(line: string): void {
+  process.stdout.write(`[provenant] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const root = projectRoot();
+  const stateDir = path.join(root, '.local');
+  let running: RunningStack | undefined;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping every part of the stack...');
+    await running?.stop();
+    say('stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGHUP', () => void shutdown(0));
+
+  running = await startStack({
+    root,
+    stateDir,
+    stackFile: stackFilePath(),
+    fixedPorts: true,
+    persistent: true,
+    progress: say,
+  });
+  const { stack } = running;
+  const tenant = stack.tenants[0];
+  say(`ready. Stack file: ${running.stackFile}; logs: ${running.logDir}`);
+  say(`api ${stack.apiUrl}  ops ${stack.opsUrl}  project ${stack.projectId}`);
+  for (const t of stack.tenants) say(`tenant ${t.id}: API key ${t.apiKey}`);
+  if (tenant) {
+    process.stdout.write(`
+Try it (the extraction completes in a second or two):
+
+  curl -s -X POST ${stack.apiUrl}/v1/extractions \\
+    -H 'Authorization: Bearer ${tenant.apiKey}' -H 'Content-Type: application/json' \\
+    -d '{"document":{"contentType":"text/plain","text":"Vendor: Acme Supplies Ltd\\nInvoice No: INV-1001\\nInvoice Date: 2026-03-12\\nCurrency: EUR\\nTotal: 120.00"},"schema":"invoice"}'
+
+  curl -s ${stack.apiUrl}/v1/extractions/<id> -H 'Authorization: Bearer ${tenant.apiKey}'
+  curl -s ${stack.apiUrl}/v1/evidence/<evidenceId> -H 'Authorization: Bearer ${tenant.apiKey}'
+
+Ctrl-C stops everything.
+`);
+  }
+  try {
+    await running.failure;
+  } catch (err) {
+    say((err as Error).message);
+    await shutdown(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  // A StackError already says what to install or fix; anything else is a bug worth its stack.
+  process.stderr.write(`[provenant] ${err instanceof StackError ? err.message : String((err as Error).stack ?? err)}\n`);
+  process.exit(1);
+});
