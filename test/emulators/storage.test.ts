@@ -83,8 +83,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await emulator.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  // beforeAll may have stopped before starting anything; report its error, not a TypeError here.
+  await (emulator as RunningEmulator | undefined)?.close();
+  if ((dataDir as string | undefined) !== undefined)
+    fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('denials', () => {

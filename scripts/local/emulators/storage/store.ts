@@ -118,6 +118,9 @@ export class Store {
         fs.rmSync(bucketDir, { recursive: true, force: true });
         continue;
       }
+      for (const file of fs.readdirSync(bucketDir)) {
+        if (file.startsWith(TEMP_PREFIX)) fs.rmSync(path.join(bucketDir, file), { force: true });
+      }
       const record = JSON.parse(fs.readFileSync(bucketFile, 'utf8')) as BucketRecord;
       const state: BucketState = { record, objects: new Map() };
       store.buckets.set(record.name, state);
