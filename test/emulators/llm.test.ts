@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { imageText } from '../../scripts/local/emulators/llm/documents';
 import { extractBySchema, parseNumber } from '../../scripts/local/emulators/llm/extract';
 import { type JsonSchema, validateBySchema } from '../../scripts/local/emulators/llm/schema';
 import { startLlmEmulator } from '../../scripts/local/emulators/llm/server';
@@ -354,6 +355,23 @@ describe('extractBySchema', () => {
   });
 });
 
+describe('image text', () => {
+  it('reads a JPEG comment segment and treats other images as blank', () => {
+    const comment = Buffer.from('Invoice No.: J-1', 'utf8');
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(comment.length + 2);
+    const jpeg = Buffer.concat([
+      Buffer.from([0xff, 0xd8, 0xff, 0xfe]),
+      length,
+      comment,
+      Buffer.from([0xff, 0xda, 0x00, 0x02, 0xff, 0xd9]),
+    ]);
+    expect(imageText(jpeg)).toBe('Invoice No.: J-1');
+    expect(imageText(Buffer.from('GIF89a'))).toBe('');
+    expect(imageText(pngWithDescription('Total: 5'))).toBe('Total: 5');
+  });
+});
+
 describe('LLM emulator through the official SDKs', () => {
   let emulator: RunningEmulator;
   let openai: OpenAI;
@@ -668,6 +686,55 @@ describe('LLM emulator through the official SDKs', () => {
       total: 0,
       tip: null,
     });
+  });
+
+  it('answers forced function calls and Anthropic output_config formats', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: RECEIPT }],
+      tools: [{ type: 'function', function: { name: 'receipt', parameters: RECEIPT_SCHEMA } }],
+      tool_choice: { type: 'function', function: { name: 'receipt' } },
+    });
+    expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    expect(call?.type === 'function' ? call.function.name : undefined).toBe('receipt');
+    expect(JSON.parse(call?.type === 'function' ? call.function.arguments : '')).toEqual(
+      EXPECTED_RECEIPT,
+    );
+
+    const response = await openai.responses.create({
+      model: 'gpt-4o-mini',
+      input: RECEIPT,
+      tools: [{ type: 'function', name: 'receipt', parameters: RECEIPT_SCHEMA, strict: true }],
+      tool_choice: { type: 'function', name: 'receipt' },
+    });
+    const item = response.output[0];
+    expect(item?.type).toBe('function_call');
+    expect(JSON.parse(item?.type === 'function_call' ? item.arguments : '')).toEqual(
+      EXPECTED_RECEIPT,
+    );
+
+    const formatted = await anthropic.messages.create({
+      model: 'claude-opus-4-1',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: RECEIPT }],
+      output_config: { format: { type: 'json_schema', schema: RECEIPT_SCHEMA } },
+    });
+    expect(formatted.model).toBe('claude-opus-4-1-20250805');
+    const block = formatted.content[0];
+    expect(JSON.parse(block?.type === 'text' ? block.text : '')).toEqual(EXPECTED_RECEIPT);
+  });
+
+  it('lists Anthropic models by snapshot', async () => {
+    const ids: string[] = [];
+    for await (const model of anthropic.models.list()) ids.push(model.id);
+    expect(ids).toEqual(
+      expect.arrayContaining(['claude-haiku-4-5-20251001', 'claude-sonnet-4-5-20250929']),
+    );
+    expect(ids).not.toContain('claude-haiku-4-5');
+    expect((await anthropic.models.retrieve('claude-haiku-4-5')).id).toBe(
+      'claude-haiku-4-5-20251001',
+    );
   });
 
   it('unknown models answer 404 model_not_found; dated names are echoed', async () => {

@@ -487,7 +487,7 @@ export async function startLlmEmulator(options: LlmEmulatorOptions = {}): Promis
         sendJson(res, 413, { error: 'request body too large' });
         return;
       }
-      // Only the error class is reported: messages could quote request content.
+      // The cause stays out of the answer and the logs: its message could quote request content.
       sendJson(res, 500, {
         error: {
           message: 'emulator internal error',
