@@ -9,6 +9,19 @@ export class StackError extends Error {
   override readonly name = 'StackError';
 }
 
+// Process groups still running. Whatever way the orchestrator exits (an uncaught error, a
+// process.exit), the 'exit' hook kills them synchronously, so no JVM outlives `npm start`.
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
@@ -59,6 +72,7 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
     exitedYet = true;
   });
   const pid = child.pid ?? -1;
+  if (pid > 0) liveGroups.add(pid);
 
   const signalGroup = (signal: NodeJS.Signals): void => {
     if (pid <= 0) return;
@@ -83,6 +97,7 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
       }
       // Grandchildren may outlive a wrapper that exited on SIGTERM.
       signalGroup('SIGKILL');
+      liveGroups.delete(pid);
       log.end();
     },
     tail(lines = 30) {

@@ -28,9 +28,10 @@ async function main(): Promise<number> {
   const stateDir = path.join(root, '.local', `test-${String(process.pid)}`);
   const stackFile = path.join(stateDir, 'stack.json');
   let running: RunningStack | undefined;
-  const cleanup = async () => {
+  // On failure the state folder (with every part's log) stays behind for inspection.
+  const cleanup = async (keepState = false) => {
     await running?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    if (!keepState) rmSync(stateDir, { recursive: true, force: true });
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
@@ -39,20 +40,50 @@ async function main(): Promise<number> {
   try {
     running = await startStack({ root, stateDir, stackFile, fixedPorts: false, persistent: false, progress: say });
   } catch (err) {
-    await cleanup();
+    await cleanup(true);
     throw err;
   }
   say(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
   const resultsFile = path.join(stateDir, 'jest-results.json');
-  const jest = require.resolve('jest/bin/jest.js', { paths: [root] });
+  let code = 1;
+  let summary: JestSummary | undefined;
+  try {
+    code = await runJest(root, stackFile, resultsFile, running);
+    if (existsSync(resultsFile)) summary = JSON.parse(readFileSync(resultsFile, 'utf8')) as JestSummary;
+  } finally {
+    await cleanup(code !== 0);
+    if (code !== 0) say(`logs of every part kept in ${path.join(stateDir, 'logs')}`);
+  }
+  if (!summary) {
+    say('jest produced no results');
+    return code === 0 ? 1 : code;
+  }
+  const skipped = summary.numPendingTests + summary.numTodoTests;
+  // Suites that failed to run at all count as failures too.
+  const failedSuites = summary.numRuntimeErrorTestSuites;
+  // The plain closing line CI reads; skipped tests are listed, never counted as passed.
+  process.stdout.write(
+    `\ntests: ${String(summary.numPassedTests)} passed, ${String(summary.numFailedTests + failedSuites)} failed, ${String(skipped)} skipped\n`,
+  );
+  if (summary.numPassedTests === 0) return 1;
+  return code;
+}
+
+async function runJest(root: string, stackFile: string, resultsFile: string, running: RunningStack): Promise<number> {
+  const jest = require.resolve('jest/bin/jest', { paths: [root] });
   const args = [jest, '--maxWorkers=2', '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)];
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, PROVENANT_STACK_FILE: stackFile },
+    env: {
+      ...process.env,
+      PROVENANT_STACK_FILE: stackFile,
+      // @google-cloud/storage loads node-fetch with import(), which jest's VM only allows with this.
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim(),
+    },
   });
-  const code = await Promise.race([
+  return Promise.race([
     new Promise<number>((resolve) => child.once('exit', (c) => { resolve(c ?? 1); })),
     running.failure.catch((err: unknown) => {
       say(`the stack failed during the tests: ${(err as Error).message}`);
@@ -60,22 +91,6 @@ async function main(): Promise<number> {
       return 1;
     }),
   ]);
-
-  let summary: JestSummary | undefined;
-  if (existsSync(resultsFile)) summary = JSON.parse(readFileSync(resultsFile, 'utf8')) as JestSummary;
-  await cleanup();
-  if (!summary) {
-    say('jest produced no results');
-    return code === 0 ? 1 : code;
-  }
-  const skipped = summary.numPendingTests + summary.numTodoTests;
-  const failedSuites = summary.numFailedTestSuites + summary.numRuntimeErrorTestSuites;
-  // The plain closing line CI reads; skipped tests are listed, never counted as passed.
-  process.stdout.write(
-    `\ntests: ${String(summary.numPassedTests)} passed, ${String(summary.numFailedTests + failedSuites)} failed, ${String(skipped)} skipped\n`,
-  );
-  if (summary.numPassedTests === 0) return 1;
-  return code;
 }
 
 main().then(
