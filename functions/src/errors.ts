@@ -25,8 +25,7 @@ export const notFound = (resource: string) =>
   new AppError(404, 'not_found', `${resource} not found`);
 export const conflict = (code: string, message: string, details?: unknown) =>
   new AppError(409, code, message, details);
-export const payloadTooLarge = (message: string) =>
-  new AppError(413, 'payload_too_large', message);
+export const payloadTooLarge = (message: string) => new AppError(413, 'payload_too_large', message);
 export const unsupportedMediaType = (message: string) =>
   new AppError(415, 'unsupported_media_type', message);
 export const unprocessable = (code: string, message: string, details?: unknown) =>

@@ -48,17 +48,23 @@ interface PubSubData {
   subscription?: string;
 }
 
-functions.cloudEvent<PubSubData>('extractWorker', async (event: functions.CloudEvent<PubSubData>) => {
-  const decoded = ExtractionMessage.safeParse(decodeJson(event.data?.message?.data));
-  if (!decoded.success) {
-    // A malformed message can never succeed: acknowledge it rather than loop to the dead letter.
-    log('worker_error', { reason: 'malformed_message', messageId: event.data?.message?.messageId });
-    return;
-  }
-  try {
-    await processExtraction(getServices(), decoded.data);
-  } catch (err) {
-    log('worker_error', { ...decoded.data, reason: 'transient', ...errorFields(err) });
-    throw err;
-  }
-});
+functions.cloudEvent<PubSubData>(
+  'extractWorker',
+  async (event: functions.CloudEvent<PubSubData>) => {
+    const decoded = ExtractionMessage.safeParse(decodeJson(event.data?.message?.data));
+    if (!decoded.success) {
+      // A malformed message can never succeed: acknowledge it rather than loop to the dead letter.
+      log('worker_error', {
+        reason: 'malformed_message',
+        messageId: event.data?.message?.messageId,
+      });
+      return;
+    }
+    try {
+      await processExtraction(getServices(), decoded.data);
+    } catch (err) {
+      log('worker_error', { ...decoded.data, reason: 'transient', ...errorFields(err) });
+      throw err;
+    }
+  },
+);

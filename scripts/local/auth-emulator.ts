@@ -38,9 +38,23 @@ export function startAuthEmulator(opts: {
   const proc = spawnManaged({
     name: 'auth',
     command: process.execPath,
-    args: [cli, 'emulators:start', '--only', 'auth', '--project', opts.projectId, '--config', config],
+    args: [
+      cli,
+      'emulators:start',
+      '--only',
+      'auth',
+      '--project',
+      opts.projectId,
+      '--config',
+      config,
+    ],
     cwd: opts.runDir,
-    env: { ...process.env, NO_UPDATE_NOTIFIER: '1', FIREBASE_CLI_DISABLE_UPDATE_CHECK: 'true', CI: 'true' },
+    env: {
+      ...process.env,
+      NO_UPDATE_NOTIFIER: '1',
+      FIREBASE_CLI_DISABLE_UPDATE_CHECK: 'true',
+      CI: 'true',
+    },
     logDir: opts.logDir,
   });
   const ready = waitUntilReady(

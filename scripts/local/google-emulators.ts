@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StackError, httpProbe, spawnManaged, waitUntilReady, type ManagedProcess } from './processes';
+import {
+  StackError,
+  httpProbe,
+  spawnManaged,
+  waitUntilReady,
+  type ManagedProcess,
+} from './processes';
 
 /**
  * Finds Java and the gcloud SDK's Firestore and Pub/Sub emulators the way LOCAL-STACK.md
@@ -53,16 +59,10 @@ function findJava(env: NodeJS.ProcessEnv): string {
   ].filter((c): c is string => c !== undefined);
   for (const java of candidates) {
     try {
-      const out = execFileSync(java, ['-version'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      void out;
+      execFileSync(java, ['-version'], { stdio: 'ignore', timeout: 15_000 });
       return java;
-    } catch (err) {
-      // `java -version` prints to stderr and exits 0; a throw means it is missing or broken.
-      const stderr = (err as { stderr?: string }).stderr ?? '';
-      if (/version "(\d+)/.test(stderr)) return java;
+    } catch {
+      // Missing or broken: try the next candidate.
     }
   }
   throw new StackError(
@@ -76,7 +76,9 @@ export function locateGoogleEmulators(env: NodeJS.ProcessEnv = process.env): Goo
 
   const firestoreJar = [
     env.FIRESTORE_EMULATOR_JAR,
-    ...roots.map((r) => path.join(r, 'platform/cloud-firestore-emulator/cloud-firestore-emulator.jar')),
+    ...roots.map((r) =>
+      path.join(r, 'platform/cloud-firestore-emulator/cloud-firestore-emulator.jar'),
+    ),
     ...firebaseCache('cloud-firestore-emulator-').filter((f) => f.endsWith('.jar')),
   ].find((p): p is string => p !== undefined && existsSync(p));
   if (!firestoreJar) throw new StackError(`The Firestore emulator was not found. ${INSTALL_HINT}`);
@@ -84,7 +86,9 @@ export function locateGoogleEmulators(env: NodeJS.ProcessEnv = process.env): Goo
   const pubsubLauncher = [
     env.PUBSUB_EMULATOR_LAUNCHER,
     ...roots.map((r) => path.join(r, 'platform/pubsub-emulator/bin/cloud-pubsub-emulator')),
-    ...firebaseCache('pubsub-emulator-').map((d) => path.join(d, 'pubsub-emulator/bin/cloud-pubsub-emulator')),
+    ...firebaseCache('pubsub-emulator-').map((d) =>
+      path.join(d, 'pubsub-emulator/bin/cloud-pubsub-emulator'),
+    ),
   ].find((p): p is string => p !== undefined && existsSync(p));
   if (!pubsubLauncher) throw new StackError(`The Pub/Sub emulator was not found. ${INSTALL_HINT}`);
 

@@ -16,7 +16,11 @@ import { startKmsEmulator } from './emulators/kms/server';
 import { startLlmEmulator } from './emulators/llm/server';
 import type { RunningEmulator } from './emulators/running';
 import { startStorageEmulator } from './emulators/storage/server';
-import { locateGoogleEmulators, startFirestoreEmulator, startPubSubEmulator } from './google-emulators';
+import {
+  locateGoogleEmulators,
+  startFirestoreEmulator,
+  startPubSubEmulator,
+} from './google-emulators';
 import {
   assertPortFree,
   freePort,
@@ -40,7 +44,18 @@ const FUNCTIONS = [
   { name: 'extractWorker', signature: 'cloudevent' },
 ] as const;
 
-type PortName = 'firestore' | 'pubsub' | 'auth' | 'hub' | 'logging' | 'storage' | 'kms' | 'llm' | 'api' | 'ops' | 'extractWorker';
+type PortName =
+  | 'firestore'
+  | 'pubsub'
+  | 'auth'
+  | 'hub'
+  | 'logging'
+  | 'storage'
+  | 'kms'
+  | 'llm'
+  | 'api'
+  | 'ops'
+  | 'extractWorker';
 
 /** `npm start`'s fixed ports (firebase.json agrees for the Firebase ones). */
 const DEV_PORTS: Record<PortName, number> = {
@@ -116,7 +131,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     const paths = locateGoogleEmulators();
     const ports = await choosePorts(options.fixedPorts);
-    progress('starting emulators: Firestore, Pub/Sub, Auth (Java and firebase-tools), Storage, KMS, LLM');
+    progress(
+      'starting emulators: Firestore, Pub/Sub, Auth (Java and firebase-tools), Storage, KMS, LLM',
+    );
     const firestore = startFirestoreEmulator(paths, {
       port: ports.firestore,
       projectId: PROJECT_ID,
@@ -142,7 +159,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ]);
     servers.push(storage, kms, llm);
     await Promise.all([firestore.ready, pubsub.ready]);
-    progress(`Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`);
+    progress(
+      `Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`,
+    );
 
     const base: Omit<StackFile, 'tenants'> = {
       apiUrl: `http://127.0.0.1:${String(ports.api)}`,
@@ -192,7 +211,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
       await Promise.all(
         FUNCTIONS.map((fn, i) =>
-          waitUntilReady(processes[processes.length - FUNCTIONS.length + i], `function ${fn.name}`, () => tcpProbe(ports[fn.name]), 60_000),
+          waitUntilReady(
+            processes[processes.length - FUNCTIONS.length + i],
+            `function ${fn.name}`,
+            () => tcpProbe(ports[fn.name]),
+            60_000,
+          ),
         ),
       );
       await wirePushSubscriptions(base, ports.extractWorker);
@@ -202,7 +226,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const tenants: StackFile['tenants'] = [];
       for (const demo of DEMO_TENANTS) {
         const existing = await services.platform.getTenant(demo.tenantId);
-        if (existing) throw new StackError(`tenant ${demo.tenantId} already exists in a fresh Firestore emulator`);
+        if (existing)
+          throw new StackError(
+            `tenant ${demo.tenantId} already exists in a fresh Firestore emulator`,
+          );
         const { apiKey } = await onboardTenant(services, demo);
         tenants.push({ id: demo.tenantId, apiKey: apiKey.token });
       }
@@ -212,7 +239,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const failure = new Promise<never>((_, reject) => {
         for (const proc of processes) {
           void proc.exited.then((code) => {
-            if (!stopped) reject(new StackError(`${proc.name} exited unexpectedly (code ${String(code)}). Last log lines:\n${proc.tail()}`));
+            if (!stopped)
+              reject(
+                new StackError(
+                  `${proc.name} exited unexpectedly (code ${String(code)}). Last log lines:\n${proc.tail()}`,
+                ),
+              );
           });
         }
       });
@@ -229,17 +261,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
 /** The framework's CLI entry point, beside its package main (its `exports` hide the path). */
 function functionsFrameworkMain(root: string): string {
-  return path.join(path.dirname(require.resolve('@google-cloud/functions-framework', { paths: [root] })), 'main.js');
+  return path.join(
+    path.dirname(require.resolve('@google-cloud/functions-framework', { paths: [root] })),
+    'main.js',
+  );
 }
 
-async function provision(services: ReturnType<typeof createServices>, stack: Omit<StackFile, 'tenants'>): Promise<void> {
+async function provision(
+  services: ReturnType<typeof createServices>,
+  stack: Omit<StackFile, 'tenants'>,
+): Promise<void> {
   // What Terraform creates in production; here the same clients create it in the emulators.
   await services.objects.ensureBucket(stack.resources.documentsBucket);
   await services.objects.ensureBucket(stack.resources.auditBucket, { objectRetention: true });
   await services.keyManager.ensureKeyRing(stack.resources.keyRing);
   const pubsub = new PubSub({ projectId: stack.projectId });
   try {
-    for (const name of [stack.resources.extractionTopic, stack.resources.extractionDeadLetterTopic]) {
+    for (const name of [
+      stack.resources.extractionTopic,
+      stack.resources.extractionDeadLetterTopic,
+    ]) {
       const [exists] = await pubsub.topic(name).exists();
       if (!exists) await pubsub.createTopic(name);
     }
@@ -248,7 +289,10 @@ async function provision(services: ReturnType<typeof createServices>, stack: Omi
   }
 }
 
-async function wirePushSubscriptions(stack: Omit<StackFile, 'tenants'>, workerPort: number): Promise<void> {
+async function wirePushSubscriptions(
+  stack: Omit<StackFile, 'tenants'>,
+  workerPort: number,
+): Promise<void> {
   const pubsub = new PubSub({ projectId: stack.projectId });
   const { extractionTopic, extractionDeadLetterTopic } = stack.resources;
   try {
@@ -267,7 +311,10 @@ async function wirePushSubscriptions(stack: Omit<StackFile, 'tenants'>, workerPo
       retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
     });
     const dlq = pubsub.subscription(`${extractionDeadLetterTopic}-inspect`);
-    if (!(await dlq.exists())[0]) await pubsub.topic(extractionDeadLetterTopic).createSubscription(`${extractionDeadLetterTopic}-inspect`);
+    if (!(await dlq.exists())[0])
+      await pubsub
+        .topic(extractionDeadLetterTopic)
+        .createSubscription(`${extractionDeadLetterTopic}-inspect`);
   } finally {
     await pubsub.close();
   }

@@ -13,13 +13,13 @@ function say(line: string): void {
 async function main(): Promise<void> {
   const root = projectRoot();
   const stateDir = path.join(root, '.local');
-  let running: RunningStack | undefined;
+  const state: { running?: RunningStack } = {};
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping every part of the stack...');
-    await running?.stop();
+    await state.running?.stop();
     say('stopped.');
     process.exit(code);
   };
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGHUP', () => void shutdown(0));
 
-  running = await startStack({
+  const running = await startStack({
     root,
     stateDir,
     stackFile: stackFilePath(),
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     persistent: true,
     progress: say,
   });
+  state.running = running;
   const { stack } = running;
   const tenant = stack.tenants[0];
   say(`ready. Stack file: ${running.stackFile}; logs: ${running.logDir}`);
@@ -64,6 +65,8 @@ Ctrl-C stops everything.
 
 main().catch((err: unknown) => {
   // A StackError already says what to install or fix; anything else is a bug worth its stack.
-  process.stderr.write(`[provenant] ${err instanceof StackError ? err.message : String((err as Error).stack ?? err)}\n`);
+  process.stderr.write(
+    `[provenant] ${err instanceof StackError ? err.message : String((err as Error).stack ?? err)}\n`,
+  );
   process.exit(1);
 });

@@ -38,7 +38,14 @@ async function main(): Promise<number> {
 
   const started = Date.now();
   try {
-    running = await startStack({ root, stateDir, stackFile, fixedPorts: false, persistent: false, progress: say });
+    running = await startStack({
+      root,
+      stateDir,
+      stackFile,
+      fixedPorts: false,
+      persistent: false,
+      progress: say,
+    });
   } catch (err) {
     await cleanup(true);
     throw err;
@@ -50,7 +57,8 @@ async function main(): Promise<number> {
   let summary: JestSummary | undefined;
   try {
     code = await runJest(root, stackFile, resultsFile, running);
-    if (existsSync(resultsFile)) summary = JSON.parse(readFileSync(resultsFile, 'utf8')) as JestSummary;
+    if (existsSync(resultsFile))
+      summary = JSON.parse(readFileSync(resultsFile, 'utf8')) as JestSummary;
   } finally {
     await cleanup(code !== 0);
     if (code !== 0) say(`logs of every part kept in ${path.join(stateDir, 'logs')}`);
@@ -70,9 +78,20 @@ async function main(): Promise<number> {
   return code;
 }
 
-async function runJest(root: string, stackFile: string, resultsFile: string, running: RunningStack): Promise<number> {
+async function runJest(
+  root: string,
+  stackFile: string,
+  resultsFile: string,
+  running: RunningStack,
+): Promise<number> {
   const jest = require.resolve('jest/bin/jest', { paths: [root] });
-  const args = [jest, '--maxWorkers=2', '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)];
+  const args = [
+    jest,
+    '--maxWorkers=2',
+    '--json',
+    `--outputFile=${resultsFile}`,
+    ...process.argv.slice(2),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: 'inherit',
@@ -84,7 +103,11 @@ async function runJest(root: string, stackFile: string, resultsFile: string, run
     },
   });
   return Promise.race([
-    new Promise<number>((resolve) => child.once('exit', (c) => { resolve(c ?? 1); })),
+    new Promise<number>((resolve) =>
+      child.once('exit', (c) => {
+        resolve(c ?? 1);
+      }),
+    ),
     running.failure.catch((err: unknown) => {
       say(`the stack failed during the tests: ${(err as Error).message}`);
       child.kill('SIGTERM');
@@ -96,7 +119,9 @@ async function runJest(root: string, stackFile: string, resultsFile: string, run
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`[provenant test] ${err instanceof StackError ? err.message : String((err as Error).stack ?? err)}\n`);
+    process.stderr.write(
+      `[provenant test] ${err instanceof StackError ? err.message : String((err as Error).stack ?? err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -70,26 +70,64 @@ describe('denials first', () => {
   ])('refuses a %s API key with one indistinguishable 401', async (_, key) => {
     const reply = await callApi(`/v1/extractions/${extraction.id}`, { key });
     expect(reply.status).toBe(401);
-    expect(reply.body).toMatchObject({ error: { code: 'invalid_api_key', message: 'the API key is invalid, expired or revoked' } });
+    expect(reply.body).toMatchObject({
+      error: { code: 'invalid_api_key', message: 'the API key is invalid, expired or revoked' },
+    });
   });
 
   it("answers another tenant's extraction and evidence exactly like ids that never existed", async () => {
     const foreign = await callApi(`/v1/extractions/${extraction.id}`, { key: globex.apiKey });
-    const missing = await callApi('/v1/extractions/ex_000000000000000000000000', { key: globex.apiKey });
+    const missing = await callApi('/v1/extractions/ex_000000000000000000000000', {
+      key: globex.apiKey,
+    });
     expect(foreign.status).toBe(404);
-    const strip = (b: unknown) => ({ ...(b as { error: Record<string, unknown> }).error, requestId: undefined });
+    const strip = (b: unknown) => ({
+      ...(b as { error: Record<string, unknown> }).error,
+      requestId: undefined,
+    });
     expect(strip(foreign.body)).toEqual(strip(missing.body));
-    const foreignEvidence = await callApi(`/v1/evidence/${extraction.evidenceId ?? ''}`, { key: globex.apiKey });
+    const foreignEvidence = await callApi(`/v1/evidence/${extraction.evidenceId ?? ''}`, {
+      key: globex.apiKey,
+    });
     expect(foreignEvidence.status).toBe(404);
-    expect(strip(foreignEvidence.body)).toEqual({ code: 'not_found', message: 'evidence not found', requestId: undefined });
+    expect(strip(foreignEvidence.body)).toEqual({
+      code: 'not_found',
+      message: 'evidence not found',
+      requestId: undefined,
+    });
   });
 
   it.each([
-    ['an unknown schema', { document: { contentType: 'text/plain', text: 'x' }, schema: 'passport' }, 400, 'unknown_schema'],
-    ['an unsupported content type', { document: { contentType: 'application/x-msdownload', text: 'x' }, schema: 'invoice' }, 415, 'unsupported_media_type'],
-    ['an empty document', { document: { contentType: 'text/plain', text: '' }, schema: 'invoice' }, 400, 'empty_document'],
-    ['unknown fields', { document: { contentType: 'text/plain', text: 'x' }, schema: 'invoice', extra: 1 }, 400, 'invalid_request'],
-    ['a document that is not an object', { document: 'x', schema: 'invoice' }, 400, 'invalid_request'],
+    [
+      'an unknown schema',
+      { document: { contentType: 'text/plain', text: 'x' }, schema: 'passport' },
+      400,
+      'unknown_schema',
+    ],
+    [
+      'an unsupported content type',
+      { document: { contentType: 'application/x-msdownload', text: 'x' }, schema: 'invoice' },
+      415,
+      'unsupported_media_type',
+    ],
+    [
+      'an empty document',
+      { document: { contentType: 'text/plain', text: '' }, schema: 'invoice' },
+      400,
+      'empty_document',
+    ],
+    [
+      'unknown fields',
+      { document: { contentType: 'text/plain', text: 'x' }, schema: 'invoice', extra: 1 },
+      400,
+      'invalid_request',
+    ],
+    [
+      'a document that is not an object',
+      { document: 'x', schema: 'invoice' },
+      400,
+      'invalid_request',
+    ],
   ])('rejects %s with a typed error', async (_, body, status, code) => {
     const reply = await callApi('/v1/extractions', { method: 'POST', key: acme.apiKey, body });
     expect(reply.status).toBe(status);
@@ -99,7 +137,11 @@ describe('denials first', () => {
   it('never writes a document, key or object for a rejected request', async () => {
     const db = new Firestore({ projectId: stack().projectId });
     const before = (await db.collection('tenants/acme/extractions').count().get()).data().count;
-    await callApi('/v1/extractions', { method: 'POST', key: acme.apiKey, body: { document: { contentType: 'image/gif', text: 'x' }, schema: 'invoice' } });
+    await callApi('/v1/extractions', {
+      method: 'POST',
+      key: acme.apiKey,
+      body: { document: { contentType: 'image/gif', text: 'x' }, schema: 'invoice' },
+    });
     const after = (await db.collection('tenants/acme/extractions').count().get()).data().count;
     await db.terminate();
     expect(after).toBe(before);
@@ -109,7 +151,11 @@ describe('denials first', () => {
 describe('a successful extraction', () => {
   it('returns grounded, normalized fields and the exact model snapshot', () => {
     expect(extraction.status).toBe('succeeded');
-    expect(extraction.model).toEqual({ provider: 'openai', model: 'gpt-4o-mini', modelVersion: 'gpt-4o-mini-2024-07-18' });
+    expect(extraction.model).toEqual({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      modelVersion: 'gpt-4o-mini-2024-07-18',
+    });
     const fields = extraction.result?.fields ?? {};
     expect(fields.invoiceNumber?.value).toBe('INV-2026-0042');
     expect(fields.invoiceDate?.value).toBe('2026-03-12');
@@ -121,13 +167,19 @@ describe('a successful extraction', () => {
   });
 
   it('has an evidence record whose hash covers its content and names the prompt', async () => {
-    const reply = await callApi(`/v1/evidence/${extraction.evidenceId ?? ''}`, { key: acme.apiKey });
+    const reply = await callApi(`/v1/evidence/${extraction.evidenceId ?? ''}`, {
+      key: acme.apiKey,
+    });
     expect(reply.status).toBe(200);
     const record = EvidenceRecordSchema.parse(reply.body);
     expect(verifyContentHash(record)).toBe(true);
-    expect(verifyContentHash({ ...record, model: { ...record.model, modelVersion: 'forged' } })).toBe(false);
+    expect(
+      verifyContentHash({ ...record, model: { ...record.model, modelVersion: 'forged' } }),
+    ).toBe(false);
     expect(record.extractionId).toBe(extraction.id);
-    expect(record.model.systemPromptSha256).toBe(buildSystemPrompt(BUILT_IN_SCHEMAS.invoice!).systemSha256);
+    expect(record.model.systemPromptSha256).toBe(
+      buildSystemPrompt(BUILT_IN_SCHEMAS.invoice).systemSha256,
+    );
     expect(record.model.providerSettings).toEqual({ store: false });
     expect(record.postProcessing.map((s) => `${s.step}@${String(s.version)}`)).toEqual([
       'parse-output@1',
@@ -141,12 +193,20 @@ describe('a successful extraction', () => {
   });
 
   it('stores the original and the raw response only as ciphertext', async () => {
-    const reply = await callApi(`/v1/evidence/${extraction.evidenceId ?? ''}`, { key: acme.apiKey });
+    const reply = await callApi(`/v1/evidence/${extraction.evidenceId ?? ''}`, {
+      key: acme.apiKey,
+    });
     const record = EvidenceRecordSchema.parse(reply.body);
-    const storage = new Storage({ apiEndpoint: `http://${stack().emulators.storage}`, projectId: stack().projectId });
+    const storage = new Storage({
+      apiEndpoint: `http://${stack().emulators.storage}`,
+      projectId: stack().projectId,
+    });
     for (const ref of [record.request.ciphertextRef, record.response.ciphertextRef]) {
       const [, bucket, name] = /^gs:\/\/([^/]+)\/(.+)$/.exec(ref) ?? [];
-      const [bytes] = await storage.bucket(bucket ?? '').file(name ?? '').download();
+      const [bytes] = await storage
+        .bucket(bucket ?? '')
+        .file(name ?? '')
+        .download();
       expect(bytes.subarray(0, 4).toString()).toBe('PVN1');
       expect(bytes.includes(Buffer.from('Northwind'))).toBe(false);
       expect(bytes.includes(Buffer.from(CANARY))).toBe(false);
@@ -155,12 +215,19 @@ describe('a successful extraction', () => {
 
   it('stays one result with one evidence record when the message is delivered again', async () => {
     const pubsub = new PubSub({ projectId: stack().projectId });
-    await pubsub.topic(stack().resources.extractionTopic).publishMessage({ json: { tenantId: 'acme', extractionId: extraction.id } });
-    await pubsub.topic(stack().resources.extractionTopic).publishMessage({ json: { tenantId: 'acme', extractionId: extraction.id } });
+    await pubsub
+      .topic(stack().resources.extractionTopic)
+      .publishMessage({ json: { tenantId: 'acme', extractionId: extraction.id } });
+    await pubsub
+      .topic(stack().resources.extractionTopic)
+      .publishMessage({ json: { tenantId: 'acme', extractionId: extraction.id } });
     await pubsub.close();
     await sleep(3000);
     const db = new Firestore({ projectId: stack().projectId });
-    const evidence = await db.collection('tenants/acme/evidence').where('extractionId', '==', extraction.id).get();
+    const evidence = await db
+      .collection('tenants/acme/evidence')
+      .where('extractionId', '==', extraction.id)
+      .get();
     await db.terminate();
     expect(evidence.size).toBe(1);
     const again = await callApi(`/v1/extractions/${extraction.id}`, { key: acme.apiKey });

@@ -20,7 +20,14 @@ export interface ApiReply {
 /** One request to the `api` function, as a customer's server would send it. */
 export async function callApi(
   path: string,
-  options: { method?: string; key?: string; body?: unknown; rawBody?: string; contentType?: string; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    key?: string;
+    body?: unknown;
+    rawBody?: string;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<ApiReply> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers.Authorization = `Bearer ${options.key}`;
@@ -28,7 +35,11 @@ export async function callApi(
   if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
-  const response = await fetch(`${stack().apiUrl}${path}`, { method: options.method ?? 'GET', headers, body });
+  const response = await fetch(`${stack().apiUrl}${path}`, {
+    method: options.method ?? 'GET',
+    headers,
+    body,
+  });
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -40,7 +51,10 @@ export async function callApi(
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -53,13 +67,27 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 export interface ExtractionBody {
   id: string;
   status: string;
-  result?: { fields: Record<string, { value: unknown; source: { text: string; start: number; end: number } | null; grounded: boolean }>; issues: unknown[] };
+  result?: {
+    fields: Record<
+      string,
+      {
+        value: unknown;
+        source: { text: string; start: number; end: number } | null;
+        grounded: boolean;
+      }
+    >;
+    issues: unknown[];
+  };
   evidenceId?: string;
   model?: { provider: string; model: string; modelVersion: string };
   error?: { code: string };
 }
 
-export async function waitForTerminal(id: string, key: string, timeoutMs = 30_000): Promise<ExtractionBody> {
+export async function waitForTerminal(
+  id: string,
+  key: string,
+  timeoutMs = 30_000,
+): Promise<ExtractionBody> {
   return eventually(async () => {
     const reply = await callApi(`/v1/extractions/${id}`, { key });
     const body = reply.body as ExtractionBody;

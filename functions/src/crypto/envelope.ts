@@ -48,7 +48,10 @@ export function sealBytes(key: Buffer, aad: Buffer, plaintext: Buffer): Buffer {
 }
 
 export function openBytes(key: Buffer, aad: Buffer, sealed: Buffer, what = 'ciphertext'): Buffer {
-  if (sealed.length < FORMAT_V1.length + IV_BYTES + TAG_BYTES || !sealed.subarray(0, 4).equals(FORMAT_V1)) {
+  if (
+    sealed.length < FORMAT_V1.length + IV_BYTES + TAG_BYTES ||
+    !sealed.subarray(0, 4).equals(FORMAT_V1)
+  ) {
     throw new DecryptionError(what);
   }
   const iv = sealed.subarray(4, 4 + IV_BYTES);
@@ -146,7 +149,8 @@ export class KeyHierarchy {
 
   /** Forgets a tenant's unwrapped keys (offboarding, rotation). */
   evict(tenantId: string): void {
-    for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}\u0000`)) this.cache.delete(key);
+    for (const key of this.cache.keys())
+      if (key.startsWith(`${tenantId}\u0000`)) this.cache.delete(key);
   }
 
   async newDataKey(
@@ -163,7 +167,11 @@ export class KeyHierarchy {
     return { dataKey, wrapped: { wrapped: sealed.toString('base64'), algorithm: 'AES-256-GCM' } };
   }
 
-  async openDataKey(tenant: TenantKeyInfo, ref: ObjectRef, wrapped: WrappedDataKey): Promise<DataKey> {
+  async openDataKey(
+    tenant: TenantKeyInfo,
+    ref: ObjectRef,
+    wrapped: WrappedDataKey,
+  ): Promise<DataKey> {
     const wrappingKey = await this.wrappingKey(tenant);
     const raw = openBytes(
       wrappingKey,

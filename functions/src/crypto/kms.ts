@@ -18,7 +18,11 @@ export interface KeyManager {
   decrypt(keyName: string, ciphertext: Buffer, aad: Buffer): Promise<Buffer>;
   ensureKeyRing(keyRingName: string): Promise<void>;
   /** Creates a symmetric key (idempotent); returns its resource name. */
-  ensureSymmetricKey(keyRingName: string, keyId: string, rotationPeriodSeconds: number): Promise<string>;
+  ensureSymmetricKey(
+    keyRingName: string,
+    keyId: string,
+    rotationPeriodSeconds: number,
+  ): Promise<string>;
   /** Creates an EC P-256 signing key (idempotent); returns its first version's name. */
   ensureSigningKey(keyRingName: string, keyId: string): Promise<string>;
   asymmetricSign(keyVersionName: string, sha256Digest: Buffer): Promise<Buffer>;
@@ -43,7 +47,8 @@ export function createKmsClient(endpoint?: string): KeyManagementServiceClient {
   });
 }
 
-const int64 = (value: unknown): number => Number((value as { value?: unknown } | null)?.value ?? NaN);
+const int64 = (value: unknown): number =>
+  Number((value as { value?: unknown } | null)?.value ?? NaN);
 const bytes = (value: unknown): Buffer =>
   typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.from(value as Uint8Array);
 
@@ -84,7 +89,8 @@ export class CloudKmsKeyManager implements KeyManager {
       additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
     });
     const plaintext = bytes(response.plaintext);
-    if (int64(response.plaintextCrc32c) !== crc32c(plaintext)) throw new KmsIntegrityError('decrypt');
+    if (int64(response.plaintextCrc32c) !== crc32c(plaintext))
+      throw new KmsIntegrityError('decrypt');
     return plaintext;
   }
 

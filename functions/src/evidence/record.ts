@@ -12,7 +12,15 @@ const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 export const AttemptSchema = z.object({
   provider: z.string(),
   model: z.string(),
-  outcome: z.enum(['ok', 'rate_limited', 'server_error', 'timeout', 'invalid_output', 'refused', 'error']),
+  outcome: z.enum([
+    'ok',
+    'rate_limited',
+    'server_error',
+    'timeout',
+    'invalid_output',
+    'refused',
+    'error',
+  ]),
   latencyMs: z.number().int().nonnegative(),
   providerRequestId: z.string().nullable(),
 });
@@ -35,7 +43,10 @@ export const EvidenceBodySchema = z.object({
     systemPromptSha256: Hex64,
     promptTemplateVersion: z.string(),
     params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-    providerSettings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    providerSettings: z.record(
+      z.string(),
+      z.union([z.string(), z.number(), z.boolean(), z.null()]),
+    ),
   }),
   response: z.object({
     rawSha256: Hex64,
@@ -45,7 +56,12 @@ export const EvidenceBodySchema = z.object({
     attempts: z.array(AttemptSchema),
   }),
   postProcessing: z.array(
-    z.object({ step: z.string(), version: z.number().int(), inputSha256: Hex64, outputSha256: Hex64 }),
+    z.object({
+      step: z.string(),
+      version: z.number().int(),
+      inputSha256: Hex64,
+      outputSha256: Hex64,
+    }),
   ),
   output: z.object({ sha256: Hex64, schema: z.string(), schemaVersion: z.number().int() }),
   actor: z.object({ kind: z.enum(['apiKey', 'user', 'service']), id: z.string() }),

@@ -6,7 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commitment, dataKeyId, objectAad, openBytes, sealBytes, type ObjectRef, type WrappedDataKey } from '../crypto/envelope';
+import {
+  commitment,
+  dataKeyId,
+  objectAad,
+  openBytes,
+  sealBytes,
+  type ObjectRef,
+  type WrappedDataKey,
+} from '../crypto/envelope';
 import { contentHash, evidenceIdFor, type EvidenceBody } from '../evidence/record';
 import { errorFields, log } from '../logging';
 import type { LlmProvider, ProviderResponse } from '../providers/provider';
@@ -41,21 +49,36 @@ export class TerminalExtractionError extends Error {
 }
 
 function classify(err: unknown): { outcome: Outcome; retryAfterMs: number | null } {
-  if (err instanceof InvalidModelOutputError) return { outcome: 'invalid_output', retryAfterMs: null };
-  const e = err as { status?: unknown; name?: unknown; headers?: { get?: (h: string) => string | null } };
-  if (typeof e.name === 'string' && /Timeout/i.test(e.name)) return { outcome: 'timeout', retryAfterMs: null };
+  if (err instanceof InvalidModelOutputError)
+    return { outcome: 'invalid_output', retryAfterMs: null };
+  const e = err as {
+    status?: unknown;
+    name?: unknown;
+    headers?: { get?: (h: string) => string | null };
+  };
+  if (typeof e.name === 'string' && /Timeout/i.test(e.name))
+    return { outcome: 'timeout', retryAfterMs: null };
   const status = typeof e.status === 'number' ? e.status : undefined;
   if (status === 429) {
     const header = e.headers?.get?.('retry-after') ?? null;
     const seconds = header === null ? NaN : Number(header);
-    return { outcome: 'rate_limited', retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : null };
+    return {
+      outcome: 'rate_limited',
+      retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : null,
+    };
   }
   if (status !== undefined && status >= 500) return { outcome: 'server_error', retryAfterMs: null };
-  if (typeof e.name === 'string' && /Connection/i.test(e.name)) return { outcome: 'server_error', retryAfterMs: null };
+  if (typeof e.name === 'string' && /Connection/i.test(e.name))
+    return { outcome: 'server_error', retryAfterMs: null };
   return { outcome: 'error', retryAfterMs: null };
 }
 
-const RETRYABLE: ReadonlySet<Outcome> = new Set(['rate_limited', 'server_error', 'timeout', 'invalid_output']);
+const RETRYABLE: ReadonlySet<Outcome> = new Set([
+  'rate_limited',
+  'server_error',
+  'timeout',
+  'invalid_output',
+]);
 const MAX_BACKOFF_MS = 10_000;
 
 function backoff(attempt: number, retryAfterMs: number | null): number {
@@ -64,9 +87,15 @@ function backoff(attempt: number, retryAfterMs: number | null): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-async function loadDataKey(services: Services, tenant: TenantProfile, db: TenantDb, ref: ObjectRef) {
+async function loadDataKey(
+  services: Services,
+  tenant: TenantProfile,
+  db: TenantDb,
+  ref: ObjectRef,
+) {
   const wrapped = await db.get('dataKeys', dataKeyId(ref));
-  if (!wrapped) throw new TerminalExtractionError('document_erased', 'the document key no longer exists');
+  if (!wrapped)
+    throw new TerminalExtractionError('document_erased', 'the document key no longer exists');
   return services.keys.openDataKey(tenant, ref, wrapped as unknown as WrappedDataKey);
 }
 
@@ -81,11 +110,19 @@ interface Completion {
 async function callModels(
   services: Services,
   tenant: TenantProfile,
-  request: { system: string; documentText: string; schemaName: string; jsonSchema: Record<string, unknown> },
+  request: {
+    system: string;
+    documentText: string;
+    schemaName: string;
+    jsonSchema: Record<string, unknown>;
+  },
   postprocess: (raw: string) => ReturnType<typeof runSteps>,
   ids: { tenantId: string; extractionId: string },
 ): Promise<Completion> {
-  const order = [tenant.providers.primary, ...(tenant.providers.fallback ? [tenant.providers.fallback] : [])];
+  const order = [
+    tenant.providers.primary,
+    ...(tenant.providers.fallback ? [tenant.providers.fallback] : []),
+  ];
   const attempts: Attempt[] = [];
   let lastOutcome: Outcome = 'error';
   for (const name of order) {
@@ -97,7 +134,13 @@ async function callModels(
         response = await provider.complete({ model: provider.model, ...request });
         if (response.outputText === null) {
           if (response.refusal !== null) {
-            attempts.push({ provider: name, model: provider.model, outcome: 'refused', latencyMs: Date.now() - started, providerRequestId: response.providerRequestId });
+            attempts.push({
+              provider: name,
+              model: provider.model,
+              outcome: 'refused',
+              latencyMs: Date.now() - started,
+              providerRequestId: response.providerRequestId,
+            });
             lastOutcome = 'refused';
             break;
           }
@@ -105,26 +148,60 @@ async function callModels(
         }
         const result = postprocess(response.outputText);
         const latencyMs = Date.now() - started;
-        attempts.push({ provider: name, model: provider.model, outcome: 'ok', latencyMs, providerRequestId: response.providerRequestId });
+        attempts.push({
+          provider: name,
+          model: provider.model,
+          outcome: 'ok',
+          latencyMs,
+          providerRequestId: response.providerRequestId,
+        });
         return { response, provider, attempts, result, latencyMs };
       } catch (err) {
-        if (!(err instanceof InvalidModelOutputError) && err instanceof Error && !('status' in err) && !/Timeout|Connection/.test(err.name)) {
+        if (
+          !(err instanceof InvalidModelOutputError) &&
+          err instanceof Error &&
+          !('status' in err) &&
+          !/Timeout|Connection/.test(err.name)
+        ) {
           throw err;
         }
         const { outcome, retryAfterMs } = classify(err);
         lastOutcome = outcome;
-        attempts.push({ provider: name, model: provider.model, outcome, latencyMs: Date.now() - started, providerRequestId: response?.providerRequestId ?? null });
-        log('provider_attempt_failed', { ...ids, provider: name, outcome, attempt: i + 1, ...errorFields(err) });
+        attempts.push({
+          provider: name,
+          model: provider.model,
+          outcome,
+          latencyMs: Date.now() - started,
+          providerRequestId: response?.providerRequestId ?? null,
+        });
+        log('provider_attempt_failed', {
+          ...ids,
+          provider: name,
+          outcome,
+          attempt: i + 1,
+          ...errorFields(err),
+        });
         if (!RETRYABLE.has(outcome)) break;
         if (i < services.config.LLM_MAX_RETRIES) await sleep(backoff(i, retryAfterMs));
       }
     }
   }
-  const code = lastOutcome === 'refused' ? 'model_refused' : lastOutcome === 'invalid_output' ? 'invalid_model_output' : 'provider_unavailable';
-  throw Object.assign(new TerminalExtractionError(code, `extraction failed after ${attempts.length} attempt(s)`), { attempts });
+  const code =
+    lastOutcome === 'refused'
+      ? 'model_refused'
+      : lastOutcome === 'invalid_output'
+        ? 'invalid_model_output'
+        : 'provider_unavailable';
+  throw Object.assign(
+    new TerminalExtractionError(code, `extraction failed after ${attempts.length} attempt(s)`),
+    { attempts },
+  );
 }
 
-export async function processExtraction(services: Services, message: ExtractionMessage): Promise<void> {
+export async function processExtraction(
+  services: Services,
+  message: ExtractionMessage,
+): Promise<void> {
   const { tenantId, extractionId } = message;
   const tenant = await services.platform.getTenant(tenantId);
   if (!tenant) {
@@ -138,7 +215,7 @@ export async function processExtraction(services: Services, message: ExtractionM
     return;
   }
   if (extraction.status === 'succeeded' || extraction.status === 'failed') {
-    log('extraction_redelivered', { tenantId, extractionId, status: String(extraction.status) });
+    log('extraction_redelivered', { tenantId, extractionId, status: extraction.status });
     return;
   }
   const ids = { tenantId, extractionId };
@@ -147,14 +224,21 @@ export async function processExtraction(services: Services, message: ExtractionM
 
   try {
     const schema = getSchema(String(extraction.schema));
-    if (!schema) throw new TerminalExtractionError('unknown_schema', 'the schema is no longer available');
+    if (!schema)
+      throw new TerminalExtractionError('unknown_schema', 'the schema is no longer available');
     const documentMeta = await db.get('documents', extractionId);
-    if (!documentMeta) throw new TerminalExtractionError('document_erased', 'the document no longer exists');
+    if (!documentMeta)
+      throw new TerminalExtractionError('document_erased', 'the document no longer exists');
     const docRef: ObjectRef = { kind: 'document', id: extractionId };
     const docKey = await loadDataKey(services, tenant, db, docRef);
     const ciphertextRef = String(documentMeta.ciphertextRef);
     const { bucket, name } = parseGsUri(ciphertextRef);
-    const documentBytes = openBytes(docKey.key, objectAad(tenantId, docRef), await services.objects.get(bucket, name), 'document');
+    const documentBytes = openBytes(
+      docKey.key,
+      objectAad(tenantId, docRef),
+      await services.objects.get(bucket, name),
+      'document',
+    );
     const documentText = documentBytes.toString('utf8');
 
     const prompt = buildSystemPrompt(schema);
@@ -166,7 +250,12 @@ export async function processExtraction(services: Services, message: ExtractionM
     const completion = await callModels(
       services,
       tenant,
-      { system: prompt.system, documentText, schemaName: schema.name, jsonSchema: schema.jsonSchema },
+      {
+        system: prompt.system,
+        documentText,
+        schemaName: schema.name,
+        jsonSchema: schema.jsonSchema,
+      },
       (raw) => runSteps(raw, { documentText, schema }, commit),
       ids,
     );
@@ -179,7 +268,11 @@ export async function processExtraction(services: Services, message: ExtractionM
     const responseCiphertextRef = await services.objects.putNew(
       services.config.DOCUMENTS_BUCKET,
       responseObject,
-      sealBytes(responseKey.dataKey.key, objectAad(tenantId, responseRef), Buffer.from(response.raw)),
+      sealBytes(
+        responseKey.dataKey.key,
+        objectAad(tenantId, responseRef),
+        Buffer.from(response.raw),
+      ),
     );
 
     const evidenceId = evidenceIdFor(extractionId);
@@ -211,39 +304,64 @@ export async function processExtraction(services: Services, message: ExtractionM
         attempts: completion.attempts,
       },
       postProcessing: result.records,
-      output: { sha256: commit(JSON.stringify(result.result)), schema: schema.name, schemaVersion: schema.version },
+      output: {
+        sha256: commit(JSON.stringify(result.result)),
+        schema: schema.name,
+        schemaVersion: schema.version,
+      },
       actor: extraction.actor as Actor,
       subprocessors: [response.provider],
     };
     const record = { ...body, contentSha256: contentHash(body), createdAt: COMMIT_TIME };
 
-    const committed = await db.runTransaction(async (tx) => {
-      const current = await tx.get('extractions', extractionId);
-      if (!current || current.status === 'succeeded' || current.status === 'failed') return false;
-      tx.create('evidence', evidenceId, record)
-        .create('dataKeys', dataKeyId(responseRef), { ...responseKey.wrapped, objectRef: responseCiphertextRef, createdAt: COMMIT_TIME })
-        .create('dataKeys', dataKeyId(resultRef), { ...resultKey.wrapped, createdAt: COMMIT_TIME })
-        .update('extractions', extractionId, {
-          status: 'succeeded',
-          result: result.result,
-          evidenceId,
-          model: { provider: response.provider, model: response.model, modelVersion: response.modelVersion },
-          updatedAt: COMMIT_TIME,
-          completedAt: COMMIT_TIME,
-        });
-      return true;
-    }).catch((err: unknown) => {
-      if (isAlreadyExists(err)) return false;
-      throw err;
-    });
+    const committed = await db
+      .runTransaction(async (tx) => {
+        const current = await tx.get('extractions', extractionId);
+        if (!current || current.status === 'succeeded' || current.status === 'failed') return false;
+        tx.create('evidence', evidenceId, record)
+          .create('dataKeys', dataKeyId(responseRef), {
+            ...responseKey.wrapped,
+            objectRef: responseCiphertextRef,
+            createdAt: COMMIT_TIME,
+          })
+          .create('dataKeys', dataKeyId(resultRef), {
+            ...resultKey.wrapped,
+            createdAt: COMMIT_TIME,
+          })
+          .update('extractions', extractionId, {
+            status: 'succeeded',
+            result: result.result,
+            evidenceId,
+            model: {
+              provider: response.provider,
+              model: response.model,
+              modelVersion: response.modelVersion,
+            },
+            updatedAt: COMMIT_TIME,
+            completedAt: COMMIT_TIME,
+          });
+        return true;
+      })
+      .catch((err: unknown) => {
+        if (isAlreadyExists(err)) return false;
+        throw err;
+      });
     if (!committed) {
       // Another delivery won the race; this attempt's response object is an unreferenced orphan.
-      await services.objects.delete(services.config.DOCUMENTS_BUCKET, responseObject, { ignoreNotFound: true });
+      await services.objects.delete(services.config.DOCUMENTS_BUCKET, responseObject, {
+        ignoreNotFound: true,
+      });
       log('extraction_redelivered', { ...ids, status: 'raced' });
       return;
     }
     log('evidence_written', { ...ids, evidenceId });
-    log('extraction_succeeded', { ...ids, provider: response.provider, modelVersion: response.modelVersion, attempts: completion.attempts.length, issues: result.result.issues.length });
+    log('extraction_succeeded', {
+      ...ids,
+      provider: response.provider,
+      modelVersion: response.modelVersion,
+      attempts: completion.attempts.length,
+      issues: result.result.issues.length,
+    });
   } catch (err) {
     if (!(err instanceof TerminalExtractionError)) throw err;
     await db.runTransaction(async (tx) => {

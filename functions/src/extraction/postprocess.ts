@@ -80,7 +80,11 @@ function ground(raw: Grounded, documentText: string, used: Set<number>): Field {
   if (start === -1) start = documentText.indexOf(raw.quote);
   if (start === -1) return { value: raw.value, source: null, grounded: false };
   used.add(start);
-  return { value: raw.value, source: { text: raw.quote, start, end: start + raw.quote.length }, grounded: true };
+  return {
+    value: raw.value,
+    source: { text: raw.quote, start, end: start + raw.quote.length },
+    grounded: true,
+  };
 }
 
 const groundQuotes: Step = {
@@ -99,7 +103,11 @@ const groundQuotes: Step = {
           for (const [col, cell] of Object.entries(item)) {
             row[col] = ground(cell, documentText, used);
             if (!row[col].grounded) {
-              issues.push({ code: 'ungrounded', field: `${name}[${index}].${col}`, message: 'value not found in the document' });
+              issues.push({
+                code: 'ungrounded',
+                field: `${name}[${index}].${col}`,
+                message: 'value not found in the document',
+              });
             }
           }
           lineItems.push(row);
@@ -107,14 +115,25 @@ const groundQuotes: Step = {
       } else {
         const field = ground(value as Grounded, documentText, used);
         fields[name] = field;
-        if (!field.grounded) issues.push({ code: 'ungrounded', field: name, message: 'value not found in the document' });
+        if (!field.grounded)
+          issues.push({
+            code: 'ungrounded',
+            field: name,
+            message: 'value not found in the document',
+          });
       }
     }
     return { fields, lineItems, issues } satisfies ExtractionResult;
   },
 };
 
-const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY', '₹': 'INR' };
+const CURRENCY_SYMBOLS: Record<string, string> = {
+  $: 'USD',
+  '€': 'EUR',
+  '£': 'GBP',
+  '¥': 'JPY',
+  '₹': 'INR',
+};
 const AMOUNT_COLUMNS = ['unitPrice', 'amount'];
 
 function decimal(value: string | number | null): string | null {
@@ -147,7 +166,11 @@ const normalizeAmounts: Step = {
       if (/^[A-Z]{3}$/.test(code)) currency.value = code;
       else {
         currency.value = null;
-        result.issues.push({ code: 'invalid_currency', field: 'currency', message: 'not an ISO 4217 code' });
+        result.issues.push({
+          code: 'invalid_currency',
+          field: 'currency',
+          message: 'not an ISO 4217 code',
+        });
       }
     }
     return result;
@@ -195,7 +218,11 @@ const normalizeDates: Step = {
       if (!field || field.value === null) continue;
       const iso = isoDate(String(field.value));
       if (iso === null) {
-        result.issues.push({ code: 'invalid_date', field: name, message: 'not a recognizable date' });
+        result.issues.push({
+          code: 'invalid_date',
+          field: name,
+          message: 'not a recognizable date',
+        });
         field.value = null;
       } else field.value = iso;
     }
@@ -216,7 +243,7 @@ const reconcileTotals: Step = {
     const tax = cents(result.fields.tax?.value) ?? 0;
     const total = cents(result.fields.total?.value);
     if (amounts.length > 0 && amounts.every((a) => a !== null)) {
-      const sum = amounts.reduce<number>((s, a) => s + (a ?? 0), 0);
+      const sum = amounts.reduce<number>((s, a) => s + a, 0);
       const expected = subtotal ?? (total === null ? null : total - tax);
       if (expected !== null && sum !== expected) {
         result.issues.push({
@@ -227,13 +254,23 @@ const reconcileTotals: Step = {
       }
     }
     if (subtotal !== null && total !== null && subtotal + tax !== total) {
-      result.issues.push({ code: 'total_mismatch', field: 'total', message: 'subtotal plus tax differs from total' });
+      result.issues.push({
+        code: 'total_mismatch',
+        field: 'total',
+        message: 'subtotal plus tax differs from total',
+      });
     }
     return result;
   },
 };
 
-export const STEPS: readonly Step[] = [parseOutput, groundQuotes, normalizeAmounts, normalizeDates, reconcileTotals];
+export const STEPS: readonly Step[] = [
+  parseOutput,
+  groundQuotes,
+  normalizeAmounts,
+  normalizeDates,
+  reconcileTotals,
+];
 
 const REGISTRY = new Map(STEPS.map((s) => [`${s.name}@${s.version}`, s]));
 
@@ -257,13 +294,20 @@ export function runSteps(
   rawOutput: string,
   context: StepContext,
   hash: (bytes: string) => string,
-  steps: readonly { step: string; version: number }[] = STEPS.map((s) => ({ step: s.name, version: s.version })),
+  steps: readonly { step: string; version: number }[] = STEPS.map((s) => ({
+    step: s.name,
+    version: s.version,
+  })),
 ): { result: ExtractionResult; records: StepRecord[] } {
   let current: unknown = rawOutput;
   const records: StepRecord[] = [];
   for (const { step, version } of steps) {
     const impl = REGISTRY.get(`${step}@${version}`);
-    if (!impl) throw unprocessable('unknown_step', `post-processing step ${step}@${version} is not available`);
+    if (!impl)
+      throw unprocessable(
+        'unknown_step',
+        `post-processing step ${step}@${version} is not available`,
+      );
     const inputSha256 = hash(stepBytes(current));
     current = impl.run(current, context);
     records.push({ step, version, inputSha256, outputSha256: hash(stepBytes(current)) });

@@ -10,7 +10,10 @@ function grounded<T extends z.ZodType>(value: T, description: string) {
   return z
     .strictObject({
       value: value.nullable(),
-      quote: z.string().nullable().describe('The exact text of the document the value was read from.'),
+      quote: z
+        .string()
+        .nullable()
+        .describe('The exact text of the document the value was read from.'),
     })
     .describe(description);
 }
@@ -23,7 +26,10 @@ const LineItem = z.strictObject({
 });
 
 export const InvoiceModelOutput = z.strictObject({
-  vendorName: grounded(z.string(), 'Who issued the invoice. Labels: Vendor, Seller, From, Supplier.'),
+  vendorName: grounded(
+    z.string(),
+    'Who issued the invoice. Labels: Vendor, Seller, From, Supplier.',
+  ),
   invoiceNumber: grounded(z.string(), 'Labels: Invoice No, Invoice #, Invoice Number.'),
   invoiceDate: grounded(z.string(), 'Date of issue. Labels: Date, Invoice Date, Issue Date.'),
   dueDate: grounded(z.string(), 'Labels: Due, Due Date, Payment Due.'),
@@ -55,19 +61,35 @@ export interface ExtractionSchema {
   dateFields: readonly string[];
 }
 
-function define(name: string, version: number, modelOutput: z.ZodObject, amountFields: string[], dateFields: string[]): ExtractionSchema {
-  const jsonSchema = z.toJSONSchema(modelOutput, { target: 'draft-2020-12' }) as Record<string, unknown>;
+function define(
+  name: string,
+  version: number,
+  modelOutput: z.ZodObject,
+  amountFields: string[],
+  dateFields: string[],
+): ExtractionSchema {
+  const jsonSchema = z.toJSONSchema(modelOutput, { target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
   delete jsonSchema.$schema;
   return { name, version, modelOutput, jsonSchema, amountFields, dateFields };
 }
 
-export const BUILT_IN_SCHEMAS: Record<string, ExtractionSchema> = {
-  invoice: define('invoice', 1, InvoiceModelOutput, ['subtotal', 'tax', 'total'], ['invoiceDate', 'dueDate']),
+export const BUILT_IN_SCHEMAS = {
+  invoice: define(
+    'invoice',
+    1,
+    InvoiceModelOutput,
+    ['subtotal', 'tax', 'total'],
+    ['invoiceDate', 'dueDate'],
+  ),
   receipt: define('receipt', 1, ReceiptModelOutput, ['tax', 'total'], ['transactionDate']),
-};
+} satisfies Record<string, ExtractionSchema>;
 
 export const SCHEMA_NAMES = Object.keys(BUILT_IN_SCHEMAS);
 
 export function getSchema(name: string): ExtractionSchema | undefined {
-  return Object.hasOwn(BUILT_IN_SCHEMAS, name) ? BUILT_IN_SCHEMAS[name] : undefined;
+  const schemas: Record<string, ExtractionSchema> = BUILT_IN_SCHEMAS;
+  return Object.hasOwn(schemas, name) ? schemas[name] : undefined;
 }

@@ -86,10 +86,14 @@ export async function submitExtraction(
   }
   const contentType = body.document.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!(SUPPORTED_CONTENT_TYPES as readonly string[]).includes(contentType)) {
-    throw unsupportedMediaType(`document.contentType must be one of: ${SUPPORTED_CONTENT_TYPES.join(', ')}`);
+    throw unsupportedMediaType(
+      `document.contentType must be one of: ${SUPPORTED_CONTENT_TYPES.join(', ')}`,
+    );
   }
   const bytes =
-    'text' in body.document ? Buffer.from(body.document.text, 'utf8') : Buffer.from(body.document.data, 'base64');
+    'text' in body.document
+      ? Buffer.from(body.document.text, 'utf8')
+      : Buffer.from(body.document.data, 'base64');
   if (bytes.length > config.MAX_DOCUMENT_BYTES) {
     throw payloadTooLarge(`document exceeds ${config.MAX_DOCUMENT_BYTES} bytes`);
   }
@@ -106,8 +110,12 @@ export async function submitExtraction(
     sealBytes(dataKey.key, objectAad(tenant.id, ref), bytes),
   );
   try {
-    await db.runTransaction(async (tx) => {
-      tx.create('dataKeys', dataKeyId(ref), { ...wrapped, objectRef: ciphertextRef, createdAt: COMMIT_TIME });
+    await db.runTransaction((tx) => {
+      tx.create('dataKeys', dataKeyId(ref), {
+        ...wrapped,
+        objectRef: ciphertextRef,
+        createdAt: COMMIT_TIME,
+      });
       tx.create('documents', extractionId, {
         contentType,
         bytes: bytes.length,
@@ -125,6 +133,7 @@ export async function submitExtraction(
         createdAt: COMMIT_TIME,
         updatedAt: COMMIT_TIME,
       });
+      return Promise.resolve();
     });
   } catch (err) {
     await objects.delete(config.DOCUMENTS_BUCKET, objectName, { ignoreNotFound: true });
@@ -136,15 +145,27 @@ export async function submitExtraction(
       .topic(config.EXTRACTION_TOPIC)
       .publishMessage({ json: message, attributes: { tenantId: tenant.id } });
   } catch (err) {
-    log('request_failed', { tenantId: tenant.id, extractionId, stage: 'publish', ...errorFields(err) });
-    await db.runTransaction(async (tx) => {
-      tx.delete('extractions', extractionId).delete('documents', extractionId).delete('dataKeys', dataKeyId(ref));
+    log('request_failed', {
+      tenantId: tenant.id,
+      extractionId,
+      stage: 'publish',
+      ...errorFields(err),
+    });
+    await db.runTransaction((tx) => {
+      tx.delete('extractions', extractionId)
+        .delete('documents', extractionId)
+        .delete('dataKeys', dataKeyId(ref));
       return Promise.resolve();
     });
     await objects.delete(config.DOCUMENTS_BUCKET, objectName, { ignoreNotFound: true });
     throw err;
   }
-  log('extraction_accepted', { tenantId: tenant.id, extractionId, schema: schema.name, bytes: bytes.length });
+  log('extraction_accepted', {
+    tenantId: tenant.id,
+    extractionId,
+    schema: schema.name,
+    bytes: bytes.length,
+  });
   const created = await db.get('extractions', extractionId);
   return toExtractionView(extractionId, created ?? { status: 'queued', schema: schema.name });
 }

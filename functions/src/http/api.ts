@@ -16,12 +16,18 @@ export function createApiRouter(services: Services): Router {
   router.on('POST', '/v1/extractions', async ({ req, requestId }) => {
     const { principal, tenant } = await authenticate(services, req, requestId);
     requireScope(principal, 'extractions:write');
-    if (!req.is('application/json')) throw unsupportedMediaType('send the request as application/json');
+    if (!req.is('application/json'))
+      throw unsupportedMediaType('send the request as application/json');
     if (req.body === null || typeof req.body !== 'object' || Buffer.isBuffer(req.body)) {
       throw badRequest('invalid_request', 'the request body must be a JSON object');
     }
     const body = CreateExtractionBody.parse(req.body);
-    const view = await submitExtraction(services, tenant, { kind: 'apiKey', id: principal.keyId }, body);
+    const view = await submitExtraction(
+      services,
+      tenant,
+      { kind: 'apiKey', id: principal.keyId },
+      body,
+    );
     return { status: 202, body: view, headers: { Location: `/v1/extractions/${view.id}` } };
   });
 
@@ -29,7 +35,9 @@ export function createApiRouter(services: Services): Router {
     const { principal, tenant } = await authenticate(services, req, requestId);
     requireScope(principal, 'extractions:read');
     const id = params.id ?? '';
-    const data = isValidId(id) ? await services.platform.tenantDb(tenant).get('extractions', id) : undefined;
+    const data = isValidId(id)
+      ? await services.platform.tenantDb(tenant).get('extractions', id)
+      : undefined;
     if (!data) throw notFound('extraction');
     return { status: 200, body: toExtractionView(id, data) };
   });
@@ -38,7 +46,9 @@ export function createApiRouter(services: Services): Router {
     const { principal, tenant } = await authenticate(services, req, requestId);
     requireScope(principal, 'extractions:read');
     const id = params.id ?? '';
-    const data = isValidId(id) ? await services.platform.tenantDb(tenant).get('evidence', id) : undefined;
+    const data = isValidId(id)
+      ? await services.platform.tenantDb(tenant).get('evidence', id)
+      : undefined;
     if (!data) throw notFound('evidence');
     return { status: 200, body: EvidenceRecordSchema.parse(data) };
   });

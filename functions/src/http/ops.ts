@@ -21,9 +21,14 @@ const OnboardBody = z.strictObject({
     .optional(),
 });
 
-async function requireOperator(services: Services, req: Request, requestId: string): Promise<string> {
+async function requireOperator(
+  services: Services,
+  req: Request,
+  requestId: string,
+): Promise<string> {
   const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-  if (!match?.[1]) throw unauthenticated('missing_credentials', 'send Authorization: Bearer <ID token>');
+  if (!match?.[1])
+    throw unauthenticated('missing_credentials', 'send Authorization: Bearer <ID token>');
   if (getApps().length === 0) initializeApp({ projectId: services.config.GOOGLE_CLOUD_PROJECT });
   let claims: Record<string, unknown>;
   try {
@@ -44,6 +49,12 @@ export function createOpsRouter(services: Services): Router {
     await requireOperator(services, req, requestId);
     const body = OnboardBody.parse(req.body);
     const result = await onboardTenant(services, body);
-    return { status: 201, body: { tenant: { id: result.tenant.id, name: result.tenant.name, status: result.tenant.status }, apiKey: result.apiKey } };
+    return {
+      status: 201,
+      body: {
+        tenant: { id: result.tenant.id, name: result.tenant.name, status: result.tenant.status },
+        apiKey: result.apiKey,
+      },
+    };
   });
 }

@@ -72,14 +72,26 @@ export class Router {
       reply = await found.route.handler({ req, params, requestId });
     } catch (err) {
       reply = toErrorReply(err, requestId);
-      if (reply.status >= 500) log('request_failed', { requestId, route: routePattern, status: reply.status, ...errorFields(err) });
+      if (reply.status >= 500)
+        log('request_failed', {
+          requestId,
+          route: routePattern,
+          status: reply.status,
+          ...errorFields(err),
+        });
     }
     res.status(reply.status);
     res.set('X-Request-Id', requestId);
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.set(name, value);
     if (reply.body === undefined) res.end();
     else res.json(reply.body);
-    log('request_completed', { requestId, method: req.method, route: routePattern, status: reply.status, ms: Date.now() - started });
+    log('request_completed', {
+      requestId,
+      method: req.method,
+      route: routePattern,
+      status: reply.status,
+      ms: Date.now() - started,
+    });
   };
 }
 
@@ -88,7 +100,14 @@ export function toErrorReply(err: unknown, requestId: string): Reply {
     return {
       status: err.status,
       headers: err.headers,
-      body: { error: { code: err.code, message: err.message, requestId, ...(err.details === undefined ? {} : { details: err.details }) } },
+      body: {
+        error: {
+          code: err.code,
+          message: err.message,
+          requestId,
+          ...(err.details === undefined ? {} : { details: err.details }),
+        },
+      },
     };
   }
   if (err instanceof ZodError) {
@@ -104,5 +123,8 @@ export function toErrorReply(err: unknown, requestId: string): Reply {
       },
     };
   }
-  return { status: 500, body: { error: { code: 'internal', message: 'internal error', requestId } } };
+  return {
+    status: 500,
+    body: { error: { code: 'internal', message: 'internal error', requestId } },
+  };
 }

@@ -19,7 +19,12 @@ export class ObjectStore {
     return new ObjectStore(new Storage({ projectId, ...(apiEndpoint ? { apiEndpoint } : {}) }));
   }
 
-  async putNew(bucket: string, name: string, bytes: Buffer, options: PutOptions = {}): Promise<string> {
+  async putNew(
+    bucket: string,
+    name: string,
+    bytes: Buffer,
+    options: PutOptions = {},
+  ): Promise<string> {
     const file = this.storage.bucket(bucket).file(name);
     await file.save(bytes, {
       resumable: false,
@@ -50,8 +55,15 @@ export class ObjectStore {
     return exists;
   }
 
-  async delete(bucket: string, name: string, options: { ignoreNotFound?: boolean } = {}): Promise<void> {
-    await this.storage.bucket(bucket).file(name).delete({ ignoreNotFound: options.ignoreNotFound ?? false });
+  async delete(
+    bucket: string,
+    name: string,
+    options: { ignoreNotFound?: boolean } = {},
+  ): Promise<void> {
+    await this.storage
+      .bucket(bucket)
+      .file(name)
+      .delete({ ignoreNotFound: options.ignoreNotFound ?? false });
   }
 
   async list(bucket: string, prefix: string): Promise<string[]> {

@@ -68,7 +68,11 @@ export class Databases {
   get(databaseId = '(default)'): Firestore {
     let client = this.clients.get(databaseId);
     if (!client) {
-      client = new Firestore({ projectId: this.projectId, databaseId, ignoreUndefinedProperties: true });
+      client = new Firestore({
+        projectId: this.projectId,
+        databaseId,
+        ignoreUndefinedProperties: true,
+      });
       this.clients.set(databaseId, client);
     }
     return client;

@@ -26,15 +26,23 @@ export function tenantKekId(tenantId: string): string {
   return `tenant-${tenantId}`;
 }
 
-export async function onboardTenant(services: Services, request: OnboardRequest): Promise<OnboardResult> {
+export async function onboardTenant(
+  services: Services,
+  request: OnboardRequest,
+): Promise<OnboardResult> {
   const { tenantId } = request;
   if (!isValidId(tenantId) || tenantId.length > 48) {
     throw badRequest('invalid_tenant_id', 'tenant ids are 1-48 letters, digits, - or _');
   }
-  if (await services.platform.getTenant(tenantId)) throw conflict('tenant_exists', 'the tenant already exists');
+  if (await services.platform.getTenant(tenantId))
+    throw conflict('tenant_exists', 'the tenant already exists');
   const ring = services.config.KMS_KEY_RING;
   await services.keyManager.ensureKeyRing(ring);
-  const kekName = await services.keyManager.ensureSymmetricKey(ring, tenantKekId(tenantId), KEK_ROTATION_SECONDS);
+  const kekName = await services.keyManager.ensureSymmetricKey(
+    ring,
+    tenantKekId(tenantId),
+    KEK_ROTATION_SECONDS,
+  );
   const wrappingKey = await services.keys.createWrappingKey(tenantId, kekName);
   const tenant: TenantProfile = {
     id: tenantId,
