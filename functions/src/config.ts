@@ -1,5 +1,18 @@
 import { z } from 'zod';
 
+/**
+ * A whole number from the environment. Unlike z.coerce, an empty or non-numeric value is an
+ * error rather than a silent 0 (which would, for instance, switch the key cache off).
+ */
+function wholeNumber(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .regex(/^\s*\d+\s*$/, 'a whole number')
+    .optional()
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .pipe(z.number().int().min(min).max(max));
+}
+
 const KEY_RING = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+$/;
 
 /**
@@ -28,15 +41,11 @@ const EnvSchema = z.object({
   /** Secret Manager in production (mounted as an env var by the function), generated locally. */
   API_KEY_PEPPER: z.string().min(32, 'at least 32 characters'),
   /** How long an unwrapped tenant wrapping key stays in memory. */
-  WRAPPING_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
-  WRAPPING_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
-  MAX_DOCUMENT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .default(20 * 1024 * 1024),
-  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
-  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  WRAPPING_KEY_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 300),
+  WRAPPING_KEY_CACHE_MAX_ENTRIES: wholeNumber(1, 100_000, 1000),
+  MAX_DOCUMENT_BYTES: wholeNumber(1, 1024 * 1024 * 1024, 20 * 1024 * 1024),
+  LLM_TIMEOUT_MS: wholeNumber(100, 600_000, 60_000),
+  LLM_MAX_RETRIES: wholeNumber(0, 10, 2),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -164,4 +164,12 @@ describe('parseConfig', () => {
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]).toMatch(new RegExp(`^${name}: `));
   });
+
+  it.each(['WRAPPING_KEY_CACHE_TTL_SECONDS', 'LLM_MAX_RETRIES', 'MAX_DOCUMENT_BYTES'])(
+    'rejects an empty %s instead of reading it as 0',
+    (name) => {
+      const error = configError({ ...validEnv(), [name]: '' });
+      expect(error.problems).toEqual([`${name}: a whole number`]);
+    },
+  );
 });

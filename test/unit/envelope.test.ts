@@ -269,6 +269,34 @@ describe('KeyHierarchy', () => {
   });
 
   describe('wrapping key cache', () => {
+    it('keeps a tenant re-unwrapped after expiry as the most recently used entry', async () => {
+      const keys = new KeyHierarchy(kms, 1000, 2, () => clock);
+      const a = await tenant(keys, 'a');
+      const b = await tenant(keys, 'b');
+      const c = await tenant(keys, 'c');
+      clock = 0;
+      await keys.wrappingKey(a);
+      clock = 500;
+      await keys.wrappingKey(b);
+      clock = 1200; // a expired: unwrapped again, and now the most recently used
+      await keys.wrappingKey(a);
+      expect(keys.unwraps).toBe(3);
+      clock = 1300; // over the bound: b, last used at 500, is the one to go
+      await keys.wrappingKey(c);
+      expect(keys.unwraps).toBe(4);
+      clock = 1400;
+      await keys.wrappingKey(a);
+      expect(keys.unwraps).toBe(4);
+    });
+
+    it('shares one KMS call among concurrent misses for a tenant', async () => {
+      const keys = hierarchy();
+      const a = await tenant(keys, 'a');
+      const results = await Promise.all(Array.from({ length: 100 }, () => keys.wrappingKey(a)));
+      expect(keys.unwraps).toBe(1);
+      expect(new Set(results.map((k) => k.toString('hex'))).size).toBe(1);
+    });
+
     it('serves 1000 calls within the TTL with exactly one KMS Decrypt', async () => {
       const keys = hierarchy();
       const a = await tenant(keys, 'tenant-a');

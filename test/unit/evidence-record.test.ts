@@ -176,16 +176,19 @@ describe('verifyContentHash', () => {
     expect(verifyContentHash(r)).toBe(false);
   });
 
-  it('never reports a schema-breaking tampered record as intact', () => {
+  it('reports a schema-breaking tampered record as not intact, without throwing', () => {
     const r = record();
     (r.request as Record<string, unknown>).payloadSha256 = 'not-a-hash';
-    let verdict: boolean | 'threw';
-    try {
-      verdict = verifyContentHash(r);
-    } catch {
-      verdict = 'threw';
-    }
-    expect(verdict).not.toBe(true);
+    expect(verifyContentHash(r)).toBe(false);
+  });
+
+  it.each<[string, (r: EvidenceRecord) => void]>([
+    ['a top-level field', (r) => Object.assign(r, { injected: 'x' })],
+    ['a nested field', (r) => Object.assign(r.model, { injected: 'x' })],
+  ])('is false when %s is added after hashing', (_label, tamper) => {
+    const r = record();
+    tamper(r);
+    expect(verifyContentHash(r)).toBe(false);
   });
 });
 

@@ -103,6 +103,7 @@ export interface DataKey {
  */
 export class KeyHierarchy {
   private readonly cache = new Map<string, { key: Buffer; expires: number }>();
+  private readonly inflight = new Map<string, Promise<Buffer>>();
   unwraps = 0;
 
   constructor(
@@ -126,18 +127,28 @@ export class KeyHierarchy {
   async wrappingKey(tenant: TenantKeyInfo): Promise<Buffer> {
     const cacheKey = `${tenant.id}\u0000${tenant.wrappingKey.wrapped}`;
     const hit = this.cache.get(cacheKey);
+    // Deleting before every re-insert keeps Map order equal to recency, so eviction drops the
+    // least recently used tenant, including one just re-unwrapped after its entry expired.
+    this.cache.delete(cacheKey);
     if (hit && hit.expires > this.now()) {
-      // Re-insert so Map order tracks recency for eviction.
-      this.cache.delete(cacheKey);
       this.cache.set(cacheKey, hit);
       return hit.key;
     }
-    this.unwraps++;
-    const key = await this.keyManager.decrypt(
-      tenant.kekName,
-      Buffer.from(tenant.wrappingKey.wrapped, 'base64'),
-      wrappingKeyAad(tenant.id),
-    );
+    // Concurrent misses for one tenant share a single KMS call.
+    let pending = this.inflight.get(cacheKey);
+    if (!pending) {
+      this.unwraps++;
+      pending = this.keyManager
+        .decrypt(
+          tenant.kekName,
+          Buffer.from(tenant.wrappingKey.wrapped, 'base64'),
+          wrappingKeyAad(tenant.id),
+        )
+        .finally(() => this.inflight.delete(cacheKey));
+      this.inflight.set(cacheKey, pending);
+    }
+    const key = await pending;
+    this.cache.delete(cacheKey);
     this.cache.set(cacheKey, { key, expires: this.now() + this.ttlMs });
     while (this.cache.size > this.maxEntries) {
       const oldest = this.cache.keys().next();

@@ -9,7 +9,7 @@ import { canonicalSha256 } from './canonical';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
-export const AttemptSchema = z.object({
+export const AttemptSchema = z.strictObject({
   provider: z.string(),
   model: z.string(),
   outcome: z.enum([
@@ -25,18 +25,18 @@ export const AttemptSchema = z.object({
   providerRequestId: z.string().nullable(),
 });
 
-export const EvidenceBodySchema = z.object({
+export const EvidenceBodySchema = z.strictObject({
   id: z.string(),
   tenantId: z.string(),
   extractionId: z.string(),
   kind: z.enum(['extraction']),
-  request: z.object({
+  request: z.strictObject({
     payloadSha256: Hex64,
     contentType: z.string(),
     bytes: z.number().int().nonnegative(),
     ciphertextRef: z.string(),
   }),
-  model: z.object({
+  model: z.strictObject({
     provider: z.string(),
     model: z.string(),
     modelVersion: z.string(),
@@ -48,23 +48,23 @@ export const EvidenceBodySchema = z.object({
       z.union([z.string(), z.number(), z.boolean(), z.null()]),
     ),
   }),
-  response: z.object({
+  response: z.strictObject({
     rawSha256: Hex64,
     ciphertextRef: z.string(),
-    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }),
+    usage: z.strictObject({ inputTokens: z.number().int(), outputTokens: z.number().int() }),
     latencyMs: z.number().int().nonnegative(),
     attempts: z.array(AttemptSchema),
   }),
   postProcessing: z.array(
-    z.object({
+    z.strictObject({
       step: z.string(),
       version: z.number().int(),
       inputSha256: Hex64,
       outputSha256: Hex64,
     }),
   ),
-  output: z.object({ sha256: Hex64, schema: z.string(), schemaVersion: z.number().int() }),
-  actor: z.object({ kind: z.enum(['apiKey', 'user', 'service']), id: z.string() }),
+  output: z.strictObject({ sha256: Hex64, schema: z.string(), schemaVersion: z.number().int() }),
+  actor: z.strictObject({ kind: z.enum(['apiKey', 'user', 'service']), id: z.string() }),
   subprocessors: z.array(z.string()),
 });
 export type EvidenceBody = z.infer<typeof EvidenceBodySchema>;
@@ -85,8 +85,12 @@ export function evidenceIdFor(extractionId: string): string {
   return `ev_${extractionId}`;
 }
 
-/** True when the stored record still hashes to its own `contentSha256`. */
+/**
+ * True when the stored record still hashes to its own `contentSha256`. A record that no longer
+ * has the tuple's exact shape (a field added, removed or retyped) is not intact either.
+ */
 export function verifyContentHash(record: EvidenceRecord): boolean {
   const { contentSha256, createdAt: _createdAt, ...body } = record;
-  return contentHash(body) === contentSha256;
+  const parsed = EvidenceBodySchema.safeParse(body);
+  return parsed.success && canonicalSha256(parsed.data) === contentSha256;
 }
