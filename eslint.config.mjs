@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import noFirestoreOutsideTenancy from './scripts/eslint/no-firestore-outside-tenancy.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'build/', '.local/', 'coverage/', 'terraform/'] },
@@ -16,6 +17,13 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
     },
+  },
+  {
+    files: ['functions/src/**/*.ts'],
+    plugins: {
+      provenant: { rules: { 'no-firestore-outside-tenancy': noFirestoreOutsideTenancy } },
+    },
+    rules: { 'provenant/no-firestore-outside-tenancy': 'error' },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
