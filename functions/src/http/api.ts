@@ -5,6 +5,7 @@ import { CreateExtractionBody, submitExtraction, toExtractionView } from '../ext
 import type { Services } from '../services';
 import { isValidId } from '../tenancy/firestore';
 import { requireScope } from '../tenancy/api-keys';
+import { registerApiKeyRoutes } from './api-keys-routes';
 import { authenticate } from './auth';
 import { Router } from './router';
 
@@ -14,7 +15,7 @@ export function createApiRouter(services: Services): Router {
   router.on('GET', '/healthz', () => Promise.resolve({ status: 200, body: { ok: true } }));
 
   router.on('POST', '/v1/extractions', async ({ req, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
+    const { principal, tenant, actor } = await authenticate(services, req, requestId);
     requireScope(principal, 'extractions:write');
     if (!req.is('application/json'))
       throw unsupportedMediaType('send the request as application/json');
@@ -22,12 +23,7 @@ export function createApiRouter(services: Services): Router {
       throw badRequest('invalid_request', 'the request body must be a JSON object');
     }
     const body = CreateExtractionBody.parse(req.body);
-    const view = await submitExtraction(
-      services,
-      tenant,
-      { kind: 'apiKey', id: principal.keyId },
-      body,
-    );
+    const view = await submitExtraction(services, tenant, actor, body);
     return { status: 202, body: view, headers: { Location: `/v1/extractions/${view.id}` } };
   });
 
@@ -52,6 +48,8 @@ export function createApiRouter(services: Services): Router {
     if (!data) throw notFound('evidence');
     return { status: 200, body: EvidenceRecordSchema.parse(data) };
   });
+
+  registerApiKeyRoutes(router, services);
 
   return router;
 }

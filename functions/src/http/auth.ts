@@ -1,46 +1,65 @@
 import type { Request } from '@google-cloud/functions-framework';
-import { forbidden, notFound, unauthenticated } from '../errors';
+import { unauthenticated } from '../errors';
 import { log } from '../logging';
 import type { Services } from '../services';
-import { verifyApiKey, type ApiKeyPrincipal } from '../tenancy/api-keys';
+import {
+  actorOf,
+  firebaseIdTokenVerifier,
+  resolveBearer,
+  type IdTokenVerifier,
+  type Principal,
+} from '../tenancy/identity';
 import type { TenantProfile } from '../tenancy/platform';
 
 export interface AuthenticatedTenant {
-  principal: ApiKeyPrincipal;
+  principal: Principal;
   tenant: TenantProfile;
+  /** Who acted, as recorded in evidence: the API key id or the person's uid. */
+  actor: { kind: 'apiKey' | 'user'; id: string };
 }
 
-/** Resolves `Authorization: Bearer pvn_...` to a principal and its (active) tenant. */
+const verifiers = new Map<string, IdTokenVerifier>();
+
+function defaultVerifier(services: Services): IdTokenVerifier {
+  const projectId = services.config.GOOGLE_CLOUD_PROJECT;
+  let verifier = verifiers.get(projectId);
+  if (!verifier) {
+    verifier = firebaseIdTokenVerifier(projectId);
+    verifiers.set(projectId, verifier);
+  }
+  return verifier;
+}
+
+/**
+ * Resolves `Authorization: Bearer <token>` to a principal and its (active) tenant: an API key
+ * (`pvn_...`) or a Firebase ID token whose claims name the tenant and role. Every refusal is
+ * logged as `auth_denied` with its reason and the key id or uid, never the token.
+ */
 export async function authenticate(
   services: Services,
   req: Request,
   requestId: string,
+  verifyIdToken: IdTokenVerifier = defaultVerifier(services),
 ): Promise<AuthenticatedTenant> {
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match?.[1]) {
     log('auth_denied', { requestId, reason: header ? 'malformed_header' : 'missing_credentials' });
-    throw unauthenticated('missing_credentials', 'send Authorization: Bearer <API key>');
+    throw unauthenticated(
+      'missing_credentials',
+      'send Authorization: Bearer <API key or ID token>',
+    );
   }
-  const principal = await verifyApiKey(
-    services.platform,
-    services.config.API_KEY_PEPPER,
-    match[1],
-    new Date(),
-    (reason, keyId) => {
-      log('auth_denied', { requestId, reason, keyId });
+  const { principal, tenant } = await resolveBearer(
+    {
+      platform: services.platform,
+      pepper: services.config.API_KEY_PEPPER,
+      verifyIdToken,
+      onDenied: (denial) => {
+        log('auth_denied', { requestId, ...denial });
+      },
     },
+    match[1],
   );
-  const tenant = await services.platform.getTenant(principal.tenantId);
-  if (!tenant) throw notFound('tenant');
-  if (tenant.status !== 'active') {
-    log('auth_denied', {
-      requestId,
-      reason: 'tenant_inactive',
-      keyId: principal.keyId,
-      tenantId: tenant.id,
-    });
-    throw forbidden('tenant_inactive', 'this tenant is not active');
-  }
-  return { principal, tenant };
+  return { principal: { ...principal, requestId }, tenant, actor: actorOf(principal) };
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { unauthenticated, forbidden } from '../errors';
+import { log } from '../logging';
 import type { ApiKeyRecord, ApiKeyScope, PlatformDb } from './platform';
 
 /**
@@ -37,6 +38,7 @@ export interface ApiKeyPrincipal {
   keyId: string;
   tenantId: string;
   scopes: readonly ApiKeyScope[];
+  requestId?: string;
 }
 
 // Compared against when the key id is unknown, so a miss costs the same HMAC as a hit.
@@ -81,8 +83,27 @@ export async function verifyApiKey(
   return { kind: 'apiKey', keyId: parsed.keyId, tenantId: record.tenantId, scopes: record.scopes };
 }
 
-export function requireScope(principal: { scopes: readonly string[] }, scope: ApiKeyScope): void {
+/** What `requireScope` needs of a principal (an API key's or a person's, see identity.ts). */
+export interface ScopedPrincipal {
+  scopes: readonly string[];
+  keyId?: string;
+  uid?: string;
+  tenantId?: string;
+  /** The request the principal was resolved for, so a refusal's log line names it. */
+  requestId?: string;
+}
+
+/** Refuses (403, logged as `auth_denied`) a principal that lacks `scope`. */
+export function requireScope(principal: ScopedPrincipal, scope: ApiKeyScope): void {
   if (!principal.scopes.includes(scope)) {
+    log('auth_denied', {
+      requestId: principal.requestId,
+      reason: 'insufficient_scope',
+      scope,
+      keyId: principal.keyId,
+      uid: principal.uid,
+      tenantId: principal.tenantId,
+    });
     throw forbidden('insufficient_scope', `this operation needs the ${scope} scope`);
   }
 }

@@ -20,6 +20,11 @@ export const TenantProfileSchema = z.object({
   wrappingKey: z.object({ wrapped: z.string(), kekVersion: z.string() }),
   /** A named Firestore database for a dedicated tenant; absent = the shared default. */
   databaseId: z.string().optional(),
+  /**
+   * The Identity Platform tenant (multi-tenancy) whose users belong to this tenant. When set, an
+   * ID token must carry the same `firebase.tenant`; when absent, it must carry none.
+   */
+  identityTenantId: z.string().optional(),
   providers: z.object({
     primary: z.enum(PROVIDERS),
     fallback: z.enum(PROVIDERS).nullable(),
@@ -46,6 +51,10 @@ export const ApiKeyRecordSchema = z.object({
   expiresAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
   lastUsedAt: z.string().nullable().optional(),
+  /** Who issued the key: `apiKey:<keyId>`, `user:<uid>` or `onboarding`. */
+  createdBy: z.string().optional(),
+  /** The key this one replaced through rotation. */
+  rotatedFrom: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecordSchema>;
 
@@ -98,5 +107,70 @@ export class PlatformDb {
 
   async touchApiKey(keyId: string): Promise<void> {
     await this.db.doc(`apiKeys/${keyId}`).update({ lastUsedAt: COMMIT_TIME });
+  }
+
+  /**
+   * One tenant's key, or undefined when it does not exist or belongs to another tenant: the
+   * caller cannot tell the two apart. `apiKeys` is global, so the tenant check lives here.
+   */
+  async getTenantApiKey(tenantId: string, keyId: string): Promise<ApiKeyRecord | undefined> {
+    const record = await this.getApiKey(keyId);
+    return record?.tenantId === tenantId ? record : undefined;
+  }
+
+  /** Every key of one tenant (never hashes in what the API returns; see the routes). */
+  async listApiKeys(tenantId: string): Promise<{ keyId: string; record: ApiKeyRecord }[]> {
+    if (!isValidId(tenantId)) return [];
+    const snap = await this.db.collection('apiKeys').where('tenantId', '==', tenantId).get();
+    return snap.docs
+      .map((doc) => ({ keyId: doc.id, record: ApiKeyRecordSchema.parse(plain(doc.data())) }))
+      .filter(({ record }) => record.tenantId === tenantId);
+  }
+
+  /**
+   * Sets `revokedAt` to `at`, or keeps an earlier revocation already scheduled (a revocation is
+   * never pushed later). Returns false when the key is unknown or belongs to another tenant.
+   */
+  async revokeApiKey(tenantId: string, keyId: string, at: Date): Promise<boolean> {
+    if (!isValidId(keyId)) return false;
+    const ref = this.db.doc(`apiKeys/${keyId}`);
+    return this.db.runTransaction(async (tx) => {
+      const data = plain((await tx.get(ref)).data());
+      if (!data) return false;
+      const record = ApiKeyRecordSchema.parse(data);
+      if (record.tenantId !== tenantId) return false;
+      if (record.revokedAt === null || Date.parse(record.revokedAt) > at.getTime()) {
+        tx.update(ref, { revokedAt: at.toISOString() });
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Rotation in one transaction: schedules the old key's revocation at `revokeAt` (or keeps an
+   * earlier one) and creates the replacement. Returns false when the old key is unknown or
+   * belongs to another tenant; nothing is written then.
+   */
+  async rotateApiKey(
+    tenantId: string,
+    oldKeyId: string,
+    revokeAt: Date,
+    next: { keyId: string; record: (old: ApiKeyRecord) => Omit<ApiKeyRecord, 'createdAt'> },
+  ): Promise<ApiKeyRecord | undefined> {
+    if (!isValidId(oldKeyId)) return undefined;
+    const oldRef = this.db.doc(`apiKeys/${oldKeyId}`);
+    return this.db.runTransaction(async (tx) => {
+      const data = plain((await tx.get(oldRef)).data());
+      if (!data) return undefined;
+      const old = ApiKeyRecordSchema.parse(data);
+      if (old.tenantId !== tenantId) return undefined;
+      const record = next.record(old);
+      if (record.tenantId !== tenantId) return undefined;
+      if (old.revokedAt === null || Date.parse(old.revokedAt) > revokeAt.getTime()) {
+        tx.update(oldRef, { revokedAt: revokeAt.toISOString() });
+      }
+      tx.create(this.db.doc(`apiKeys/${next.keyId}`), { ...record, createdAt: COMMIT_TIME });
+      return old;
+    });
   }
 }
