@@ -1,0 +1,265 @@
+/**
+ * The single source of truth for what `firestore.rules` allows. Each row is one document path
+ * template with, per operation, the roles of the SAME tenant that are allowed; every other
+ * principal (another tenant, a token without claims or with forged claims, no sign-in) is denied
+ * everywhere. Writable rows also carry a valid document and the forged shapes that must be
+ * refused even to an allowed role. `firestore-rules.test.ts` expands this table into cases.
+ */
+import { deleteField, serverTimestamp, Timestamp } from 'firebase/firestore';
+
+export const OPS = ['get', 'list', 'create', 'update', 'delete'] as const;
+export type Op = (typeof OPS)[number];
+
+export const ROLES = ['admin', 'member', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type DocData = Record<string, unknown>;
+
+/** What a document shape may depend on. */
+export interface ShapeContext {
+  /** The tenant of the path under test. */
+  tenantId: string;
+  /** Some other tenant of the same run. */
+  otherTenantId: string;
+  /** The document id of the path under test. */
+  docId: string;
+  /** The uid of the principal writing. */
+  uid: string;
+}
+
+export interface Shape {
+  /** Data for `create` (a whole document) or `update` (a patch merged into the seeded one). */
+  data: (c: ShapeContext) => DocData;
+  /** Derives the document id from the case's own (e.g. a schema name too long to be valid). */
+  docId?: (caseDocId: string) => string;
+}
+
+export interface CollectionRow {
+  /** Document path; `{t}` is the case's tenant, `{id}` the case's document id. */
+  path: string;
+  /** Roles of the same tenant allowed each operation; an operation left out allows nobody. */
+  allow: Partial<Record<Op, readonly Role[]>>;
+  /** The document stored (rules disabled) before get, list, update and delete. */
+  seed: (c: ShapeContext) => DocData;
+  create: { valid: Shape; forged?: Record<string, Shape> };
+  update: { valid: Shape; forged?: Record<string, Shape> };
+}
+
+/** A creation time the server wrote earlier, as stored in seeded documents. */
+export const SEED_TIME = Timestamp.fromMillis(Date.UTC(2026, 0, 1));
+/** A creation time a client picks itself instead of the commit time. */
+export const FORGED_TIME = Timestamp.fromMillis(Date.UTC(2026, 5, 1));
+/** The uid of the admin who created seeded records (not the principal updating them). */
+export const SEED_AUTHOR = 'seed-admin';
+
+const ALL: readonly Role[] = ROLES;
+const ADMIN_MEMBER: readonly Role[] = ['admin', 'member'];
+const ADMIN_AUDITOR: readonly Role[] = ['admin', 'auditor'];
+const ADMIN: readonly Role[] = ['admin'];
+
+const shape = (data: (c: ShapeContext) => DocData, docId?: (id: string) => string): Shape =>
+  docId === undefined ? { data } : { data, docId };
+
+/** A plausible server-owned record; for read-only rows, any client write is refused anyway. */
+const serverRecord = (c: ShapeContext): DocData => ({
+  tenantId: c.tenantId,
+  status: 'succeeded',
+  createdAt: SEED_TIME,
+});
+const serverOwned = (path: string, allow: Partial<Record<Op, readonly Role[]>>): CollectionRow => ({
+  path,
+  allow,
+  seed: serverRecord,
+  create: {
+    valid: shape((c) => ({
+      tenantId: c.tenantId,
+      status: 'succeeded',
+      createdBy: c.uid,
+      createdAt: serverTimestamp(),
+    })),
+  },
+  update: { valid: shape(() => ({ status: 'tampered' })) },
+});
+
+const schemaDoc = (c: ShapeContext): DocData => ({
+  name: c.docId,
+  description: 'Purchase orders',
+  jsonSchema: { type: 'object', properties: { total: { type: 'number' } } },
+  tenantId: c.tenantId,
+  createdBy: c.uid,
+  createdAt: serverTimestamp(),
+});
+const webhookDoc = (c: ShapeContext): DocData => ({
+  url: 'https://hooks.example.com/provenant',
+  events: ['extraction.succeeded', 'extraction.failed'],
+  tenantId: c.tenantId,
+  createdBy: c.uid,
+  createdAt: serverTimestamp(),
+});
+const noticeDoc = (c: ShapeContext): DocData => ({
+  email: 'ops@example.com',
+  tenantId: c.tenantId,
+  createdAt: serverTimestamp(),
+});
+/** Seeded records are stored as the server would store them: an earlier time, another admin. */
+const seeded =
+  (make: (c: ShapeContext) => DocData) =>
+  (c: ShapeContext): DocData => ({
+    ...make({ ...c, uid: SEED_AUTHOR }),
+    createdAt: SEED_TIME,
+  });
+
+const without = (data: DocData, key: string): DocData =>
+  Object.fromEntries(Object.entries(data).filter(([k]) => k !== key));
+
+export const MATRIX: readonly CollectionRow[] = [
+  serverOwned('tenants/{t}', { get: ALL }),
+  serverOwned('tenants/{t}/extractions/{id}', { get: ALL, list: ALL }),
+  serverOwned('tenants/{t}/documents/{id}', { get: ADMIN_MEMBER, list: ADMIN_MEMBER }),
+  serverOwned('tenants/{t}/evidence/{id}', { get: ADMIN_AUDITOR, list: ADMIN_AUDITOR }),
+  serverOwned('tenants/{t}/seals/{id}', { get: ADMIN_AUDITOR, list: ADMIN_AUDITOR }),
+  serverOwned('tenants/{t}/accessLog/{id}', { get: ADMIN_AUDITOR, list: ADMIN_AUDITOR }),
+  serverOwned('tenants/{t}/dataKeys/{id}', {}),
+  serverOwned('tenants/{t}/idempotencyKeys/{id}', {}),
+  serverOwned('tenants/{t}/somethingNew/{id}', {}),
+  serverOwned('apiKeys/{id}', {}),
+  serverOwned('access/{id}', {}),
+  serverOwned('access/requests/items/{id}', {}),
+  serverOwned('somethingElse/{id}', {}),
+  {
+    path: 'tenants/{t}/schemas/{id}',
+    allow: { get: ADMIN_MEMBER, list: ADMIN_MEMBER, create: ADMIN, update: ADMIN, delete: ADMIN },
+    seed: seeded(schemaDoc),
+    create: {
+      valid: shape(schemaDoc),
+      forged: {
+        'extra key': shape((c) => ({ ...schemaDoc(c), public: true })),
+        'missing key': shape((c) => without(schemaDoc(c), 'description')),
+        'wrong type': shape((c) => ({ ...schemaDoc(c), jsonSchema: '{"type":"object"}' })),
+        'tenantId of another tenant': shape((c) => ({
+          ...schemaDoc(c),
+          tenantId: c.otherTenantId,
+        })),
+        'createdBy of another uid': shape((c) => ({ ...schemaDoc(c), createdBy: 'someone-else' })),
+        'createdAt not request.time': shape((c) => ({ ...schemaDoc(c), createdAt: FORGED_TIME })),
+        'name != doc id': shape((c) => ({ ...schemaDoc(c), name: `${c.docId}-x` })),
+        'name longer than 64': shape(schemaDoc, (id) => id.padEnd(65, 's')),
+        'description longer than 500': shape((c) => ({
+          ...schemaDoc(c),
+          description: 'd'.repeat(501),
+        })),
+      },
+    },
+    update: {
+      valid: shape(() => ({ description: 'Purchase orders v2', jsonSchema: { type: 'object' } })),
+      forged: {
+        'extra key': shape(() => ({ public: true })),
+        'missing key': shape(() => ({ description: deleteField() })),
+        'wrong type': shape(() => ({ jsonSchema: ['not', 'a', 'map'] })),
+        'changes name': shape((c) => ({ name: `${c.docId}-x` })),
+        'tenantId of another tenant': shape((c) => ({ tenantId: c.otherTenantId })),
+        'createdBy of another uid': shape((c) => ({ createdBy: c.uid })),
+        'createdAt not the original': shape(() => ({ createdAt: FORGED_TIME })),
+        'createdAt request.time': shape(() => ({ createdAt: serverTimestamp() })),
+        'description longer than 500': shape(() => ({ description: 'd'.repeat(501) })),
+      },
+    },
+  },
+  {
+    path: 'tenants/{t}/webhooks/{id}',
+    allow: { get: ADMIN, list: ADMIN, create: ADMIN, delete: ADMIN },
+    seed: seeded(webhookDoc),
+    create: {
+      valid: shape(webhookDoc),
+      forged: {
+        'extra key': shape((c) => ({ ...webhookDoc(c), secret: 'whsec' })),
+        'missing key': shape((c) => without(webhookDoc(c), 'events')),
+        'wrong type': shape((c) => ({ ...webhookDoc(c), events: 'extraction.succeeded' })),
+        'tenantId of another tenant': shape((c) => ({
+          ...webhookDoc(c),
+          tenantId: c.otherTenantId,
+        })),
+        'createdBy of another uid': shape((c) => ({ ...webhookDoc(c), createdBy: 'someone-else' })),
+        'createdAt not request.time': shape((c) => ({ ...webhookDoc(c), createdAt: FORGED_TIME })),
+        'non-https url': shape((c) => ({ ...webhookDoc(c), url: 'http://hooks.example.com/x' })),
+        'unknown event': shape((c) => ({
+          ...webhookDoc(c),
+          events: ['extraction.succeeded', 'tenant.deleted'],
+        })),
+        'no events': shape((c) => ({ ...webhookDoc(c), events: [] })),
+        'five events': shape((c) => ({
+          ...webhookDoc(c),
+          events: Array.from({ length: 5 }, () => 'extraction.failed'),
+        })),
+      },
+    },
+    update: { valid: shape(() => ({ url: 'https://hooks.example.com/elsewhere' })) },
+  },
+  {
+    path: 'tenants/{t}/noticeSubscriptions/{id}',
+    allow: { get: ADMIN, list: ADMIN, create: ADMIN, delete: ADMIN },
+    seed: seeded(noticeDoc),
+    create: {
+      valid: shape(noticeDoc),
+      forged: {
+        'extra key': shape((c) => ({ ...noticeDoc(c), createdBy: c.uid })),
+        'missing key': shape((c) => without(noticeDoc(c), 'createdAt')),
+        'wrong type': shape((c) => ({ ...noticeDoc(c), email: ['ops@example.com'] })),
+        'tenantId of another tenant': shape((c) => ({
+          ...noticeDoc(c),
+          tenantId: c.otherTenantId,
+        })),
+        'createdAt not request.time': shape((c) => ({ ...noticeDoc(c), createdAt: FORGED_TIME })),
+        'not an email': shape((c) => ({ ...noticeDoc(c), email: 'ops at example.com' })),
+        'email with a space': shape((c) => ({ ...noticeDoc(c), email: 'ops team@example.com' })),
+      },
+    },
+    update: { valid: shape(() => ({ email: 'other@example.com' })) },
+  },
+];
+
+/** Who asks. Only `sameTenant` principals with a role can ever be allowed. */
+export interface Principal {
+  label: string;
+  uid: string;
+  /** The role that the table's `allow` lists are checked against; absent: never allowed. */
+  role?: Role;
+  /** Token claims; `null` means not signed in. */
+  claims: (tenantId: string, otherTenantId: string) => Record<string, unknown> | null;
+}
+
+export const PRINCIPALS: readonly Principal[] = [
+  ...ROLES.map((role): Principal => ({
+    label: `${role} of the tenant`,
+    uid: `${role}-uid`,
+    role,
+    claims: (t) => ({ tenant_id: t, role }),
+  })),
+  {
+    label: 'admin of another tenant',
+    uid: 'other-admin-uid',
+    claims: (_t, other) => ({ tenant_id: other, role: 'admin' }),
+  },
+  { label: 'signed in without claims', uid: 'no-claims-uid', claims: () => ({}) },
+  {
+    label: 'tenant_id but no role',
+    uid: 'no-role-uid',
+    claims: (t) => ({ tenant_id: t }),
+  },
+  {
+    label: 'role admin with a numeric tenant_id',
+    uid: 'numeric-tenant-uid',
+    claims: () => ({ tenant_id: 42, role: 'admin' }),
+  },
+  {
+    label: 'unknown role "owner"',
+    uid: 'owner-uid',
+    claims: (t) => ({ tenant_id: t, role: 'owner' }),
+  },
+  { label: 'unauthenticated', uid: '', claims: () => null },
+];
+
+/** Whether the table allows `principal` to do `op` on `row` with a valid shape. */
+export function allows(row: CollectionRow, op: Op, principal: Principal): boolean {
+  return principal.role !== undefined && (row.allow[op] ?? []).includes(principal.role);
+}
