@@ -27,6 +27,21 @@ const EnvSchema = z.object({
   AUDIT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'a bucket name'),
   EXTRACTION_TOPIC: z.string().min(1).default('extraction-requests'),
   KMS_KEY_RING: z.string().regex(KEY_RING, 'projects/P/locations/L/keyRings/R'),
+  /** The platform's EC P-256 key version that signs evidence seals. */
+  SEALING_KEY_VERSION: z
+    .string()
+    .regex(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/\d+$/,
+      'a Cloud KMS crypto key version name',
+    ),
+  /** Records committed within this many seconds of now are left for the next seal. */
+  SEAL_SAFETY_SECONDS: wholeNumber(0, 3600, 60),
+  /** Evidence exports stay Locked this long (7 years); tenants may ask for more, never less. */
+  EVIDENCE_RETENTION_DAYS: wholeNumber(1, 36_500, 2557),
+  AUDIT_EXPORT_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]*$/, 'lowercase letters, digits, -')
+    .default('evidence'),
   /** `http://host:port` speaks plaintext gRPC, `https://host[:port]` TLS; unset = Google's. */
   KMS_API_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   /** A Cloud Storage JSON API base URL; unset = Google's. */

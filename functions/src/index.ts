@@ -4,6 +4,7 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import { ConfigError } from './config';
+import { sealAllTenants } from './evidence/sealer';
 import { processExtraction } from './extraction/pipeline';
 import { ExtractionMessage } from './extraction/submit';
 import { createApiRouter } from './http/api';
@@ -68,3 +69,14 @@ functions.cloudEvent<PubSubData>(
     }
   },
 );
+
+/** Cloud Scheduler publishes to `seal-requests`; each message runs one pass over all tenants. */
+functions.cloudEvent('sealer', async () => {
+  const outcomes = await sealAllTenants(getServices());
+  const sealed = outcomes.filter((o) => o.seq !== null);
+  log('seal_pass_completed', {
+    tenants: outcomes.length,
+    sealed: sealed.length,
+    records: sealed.reduce((n, o) => n + o.records, 0),
+  });
+});

@@ -43,6 +43,8 @@ export const StackFileSchema = z.object({
     keyRing: z.string(),
     extractionTopic: z.string(),
     extractionDeadLetterTopic: z.string(),
+    sealTopic: z.string(),
+    sealingKeyVersion: z.string(),
   }),
   /** A secret the stack generated for this run; never a value from the repository. */
   apiKeyPepper: z.string().min(32),
@@ -100,5 +102,8 @@ export function stackEnvironment(stack: StackFile): Record<string, string> {
     KMS_KEY_RING: resources.keyRing,
     EXTRACTION_TOPIC: resources.extractionTopic,
     API_KEY_PEPPER: stack.apiKeyPepper,
+    SEALING_KEY_VERSION: resources.sealingKeyVersion,
+    // Seconds, not a minute: a newcomer sees records sealed and exported almost at once.
+    SEAL_SAFETY_SECONDS: '2',
   };
 }

@@ -42,9 +42,14 @@ const FUNCTIONS = [
   { name: 'api', signature: 'http' },
   { name: 'ops', signature: 'http' },
   { name: 'extractWorker', signature: 'cloudevent' },
+  { name: 'sealer', signature: 'cloudevent' },
 ] as const;
 
+/** How often the local stand-in for Cloud Scheduler asks the sealer to run. */
+const SEAL_INTERVAL_MS = 5000;
+
 type PortName =
+  | 'sealer'
   | 'firestore'
   | 'pubsub'
   | 'auth'
@@ -70,6 +75,7 @@ const DEV_PORTS: Record<PortName, number> = {
   api: 8081,
   ops: 8082,
   extractWorker: 8083,
+  sealer: 8084,
 };
 
 export interface StackOptions {
@@ -119,9 +125,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const servers: RunningEmulator[] = [];
   let stopped = false;
 
+  let scheduler: { stop(): Promise<void> } | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    await scheduler?.stop();
     removeStackFile(options.stackFile);
     // Functions first, so nothing is mid-request against an emulator that is going away.
     await Promise.allSettled([...processes].reverse().map((p) => p.stop()));
@@ -181,6 +189,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         keyRing: `projects/${PROJECT_ID}/locations/us-central1/keyRings/provenant`,
         extractionTopic: 'extraction-requests',
         extractionDeadLetterTopic: 'extraction-requests-dlq',
+        sealTopic: 'seal-requests',
+        sealingKeyVersion: `projects/${PROJECT_ID}/locations/us-central1/keyRings/provenant/cryptoKeys/evidence-sealing/cryptoKeyVersions/1`,
       },
       apiKeyPepper: randomBytes(32).toString('base64url'),
     };
@@ -219,8 +229,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ),
         ),
       );
-      await wirePushSubscriptions(base, ports.extractWorker);
-      progress('functions api, ops and extractWorker serving; Pub/Sub push wired to the worker');
+      await wirePushSubscriptions(base, ports);
+      progress('functions api, ops, extractWorker and sealer serving; Pub/Sub push wired');
 
       await auth.ready;
       const tenants: StackFile['tenants'] = [];
@@ -235,6 +245,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
       const stack: StackFile = { ...base, tenants };
       writeStackFile(options.stackFile, stack);
+      scheduler = startSealScheduler(base);
 
       const failure = new Promise<never>((_, reject) => {
         for (const proc of processes) {
@@ -275,11 +286,21 @@ async function provision(
   await services.objects.ensureBucket(stack.resources.documentsBucket);
   await services.objects.ensureBucket(stack.resources.auditBucket, { objectRetention: true });
   await services.keyManager.ensureKeyRing(stack.resources.keyRing);
+  const sealingKey = await services.keyManager.ensureSigningKey(
+    stack.resources.keyRing,
+    'evidence-sealing',
+  );
+  if (sealingKey !== stack.resources.sealingKeyVersion) {
+    throw new StackError(
+      `sealing key version ${sealingKey} differs from ${stack.resources.sealingKeyVersion}`,
+    );
+  }
   const pubsub = new PubSub({ projectId: stack.projectId });
   try {
     for (const name of [
       stack.resources.extractionTopic,
       stack.resources.extractionDeadLetterTopic,
+      stack.resources.sealTopic,
     ]) {
       const [exists] = await pubsub.topic(name).exists();
       if (!exists) await pubsub.createTopic(name);
@@ -291,11 +312,21 @@ async function provision(
 
 async function wirePushSubscriptions(
   stack: Omit<StackFile, 'tenants'>,
-  workerPort: number,
+  ports: { extractWorker: number; sealer: number },
 ): Promise<void> {
+  const workerPort = ports.extractWorker;
   const pubsub = new PubSub({ projectId: stack.projectId });
-  const { extractionTopic, extractionDeadLetterTopic } = stack.resources;
+  const { extractionTopic, extractionDeadLetterTopic, sealTopic } = stack.resources;
   try {
+    const sealPush = pubsub.subscription(`${sealTopic}-sealer`);
+    if ((await sealPush.exists())[0]) await sealPush.delete();
+    await pubsub.topic(sealTopic).createSubscription(`${sealTopic}-sealer`, {
+      pushConfig: {
+        pushEndpoint: `http://127.0.0.1:${String(ports.sealer)}/projects/${stack.projectId}/topics/${sealTopic}`,
+      },
+      ackDeadlineSeconds: 60,
+      retryPolicy: { minimumBackoff: { seconds: 5 }, maximumBackoff: { seconds: 30 } },
+    });
     const push = pubsub.subscription(`${extractionTopic}-worker`);
     if ((await push.exists())[0]) await push.delete();
     await pubsub.topic(extractionTopic).createSubscription(`${extractionTopic}-worker`, {
@@ -318,4 +349,23 @@ async function wirePushSubscriptions(
   } finally {
     await pubsub.close();
   }
+}
+
+/** The local stand-in for Cloud Scheduler: a message to the seal topic every few seconds. */
+function startSealScheduler(stack: Omit<StackFile, 'tenants'>): { stop(): Promise<void> } {
+  const pubsub = new PubSub({ projectId: stack.projectId });
+  const topic = pubsub.topic(stack.resources.sealTopic);
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = topic
+      .publishMessage({ json: { trigger: 'local-scheduler' } })
+      .catch(() => undefined);
+  }, SEAL_INTERVAL_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      await pubsub.close();
+    },
+  };
 }

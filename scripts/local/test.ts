@@ -3,7 +3,8 @@
  * runs every jest project against it, stops it, and prints one summary line.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { StackError } from './processes';
 import { startStack, type RunningStack } from './stack';
@@ -59,6 +60,12 @@ async function main(): Promise<number> {
     code = await runJest(root, stackFile, resultsFile, running);
     if (existsSync(resultsFile))
       summary = JSON.parse(readFileSync(resultsFile, 'utf8')) as JestSummary;
+    await running.stop();
+    const leaks = canaryLeaks(running.logDir);
+    if (leaks.length > 0) {
+      say(`document content reached the logs: the canary appears in ${leaks.join(', ')}`);
+      code = 1;
+    } else say('no log line of any part carries the document canary');
   } finally {
     await cleanup(code !== 0);
     if (code !== 0) say(`logs of every part kept in ${path.join(stateDir, 'logs')}`);
@@ -76,6 +83,19 @@ async function main(): Promise<number> {
   );
   if (summary.numPassedTests === 0) return 1;
   return code;
+}
+
+/**
+ * Every test document carries this run's canary (test/support/api.ts); once the stack has
+ * stopped, no log file of any part may contain it.
+ */
+const CANARY = `canary-${randomBytes(8).toString('hex')}`;
+
+function canaryLeaks(logDir: string): string[] {
+  if (!existsSync(logDir)) return [];
+  return readdirSync(logDir).filter((file) =>
+    readFileSync(path.join(logDir, file), 'utf8').includes(CANARY),
+  );
 }
 
 async function runJest(
@@ -98,6 +118,7 @@ async function runJest(
     env: {
       ...process.env,
       PROVENANT_STACK_FILE: stackFile,
+      PROVENANT_LOG_CANARY: CANARY,
       // @google-cloud/storage loads node-fetch with import(), which jest's VM only allows with this.
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim(),
     },

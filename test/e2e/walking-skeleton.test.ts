@@ -9,12 +9,22 @@ import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EvidenceRecordSchema, verifyContentHash } from '../../functions/src/evidence/record';
+import {
+  ExtractionEvidenceRecordSchema,
+  verifyContentHash,
+} from '../../functions/src/evidence/record';
 import { buildSystemPrompt } from '../../functions/src/extraction/prompt';
 import { BUILT_IN_SCHEMAS } from '../../functions/src/extraction/schemas';
-import { callApi, stack, tenantKey, waitForTerminal, type ExtractionBody } from '../support/api';
+import {
+  callApi,
+  LOG_CANARY,
+  stack,
+  tenantKey,
+  waitForTerminal,
+  type ExtractionBody,
+} from '../support/api';
 
-const CANARY = `CANARY-${Math.random().toString(36).slice(2)}-DO-NOT-LOG`;
+const CANARY = LOG_CANARY;
 const INVOICE = [
   'Vendor: Northwind Traders',
   'Invoice No: INV-2026-0042',
@@ -171,7 +181,7 @@ describe('a successful extraction', () => {
       key: acme.apiKey,
     });
     expect(reply.status).toBe(200);
-    const record = EvidenceRecordSchema.parse(reply.body);
+    const record = ExtractionEvidenceRecordSchema.parse(reply.body);
     expect(verifyContentHash(record)).toBe(true);
     expect(
       verifyContentHash({ ...record, model: { ...record.model, modelVersion: 'forged' } }),
@@ -196,7 +206,7 @@ describe('a successful extraction', () => {
     const reply = await callApi(`/v1/evidence/${extraction.evidenceId ?? ''}`, {
       key: acme.apiKey,
     });
-    const record = EvidenceRecordSchema.parse(reply.body);
+    const record = ExtractionEvidenceRecordSchema.parse(reply.body);
     const storage = new Storage({
       apiEndpoint: `http://${stack().emulators.storage}`,
       projectId: stack().projectId,

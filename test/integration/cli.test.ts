@@ -11,6 +11,7 @@ function capture(): CliIo & { lines: string[]; errors: string[] } {
     errors,
     out: (line) => lines.push(line),
     err: (line) => errors.push(line),
+    progress: () => undefined,
     services: () => createServices(parseConfig()),
   };
 }

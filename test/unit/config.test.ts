@@ -1,6 +1,8 @@
 import { ConfigError, parseConfig } from '../../functions/src/config';
 
 const PEPPER = 'p'.repeat(32);
+const SEALING_KEY =
+  'projects/provenant-test/locations/europe-west1/keyRings/tenants/cryptoKeys/evidence-sealing/cryptoKeyVersions/1';
 
 /** Every required variable, and nothing that has a default. */
 function validEnv(): NodeJS.ProcessEnv {
@@ -12,6 +14,7 @@ function validEnv(): NodeJS.ProcessEnv {
     OPENAI_API_KEY: 'sk-test-openai',
     ANTHROPIC_API_KEY: 'sk-ant-test',
     API_KEY_PEPPER: PEPPER,
+    SEALING_KEY_VERSION: SEALING_KEY,
   };
 }
 
@@ -45,6 +48,10 @@ describe('parseConfig', () => {
       MAX_DOCUMENT_BYTES: 20 * 1024 * 1024,
       LLM_TIMEOUT_MS: 60_000,
       LLM_MAX_RETRIES: 2,
+      SEALING_KEY_VERSION: SEALING_KEY,
+      SEAL_SAFETY_SECONDS: 60,
+      EVIDENCE_RETENTION_DAYS: 2557,
+      AUDIT_EXPORT_PREFIX: 'evidence',
     });
   });
 
@@ -135,6 +142,7 @@ describe('parseConfig', () => {
       'GOOGLE_CLOUD_PROJECT: missing',
       'KMS_KEY_RING: missing',
       'OPENAI_API_KEY: missing',
+      'SEALING_KEY_VERSION: missing',
     ]);
   });
 

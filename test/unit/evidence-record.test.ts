@@ -3,8 +3,9 @@ import {
   contentHash,
   evidenceIdFor,
   verifyContentHash,
-  type EvidenceBody,
-  type EvidenceRecord,
+  type ExtractionEvidenceBody as EvidenceBody,
+  type ExtractionEvidenceRecord as EvidenceRecord,
+  type EventEvidenceBody,
 } from '../../functions/src/evidence/record';
 
 const h = (label: string) => sha256Hex(label);
@@ -197,5 +198,37 @@ describe('evidenceIdFor', () => {
     expect(evidenceIdFor('ext-0001')).toBe('ev_ext-0001');
     expect(evidenceIdFor('ext-0001')).toBe(evidenceIdFor('ext-0001'));
     expect(evidenceIdFor('ext-0002')).not.toBe(evidenceIdFor('ext-0001'));
+  });
+});
+
+describe('event evidence (erasure, offboarding, key rotation, content access)', () => {
+  const event = (): EventEvidenceBody => ({
+    id: 'ev_erasure_ex_1',
+    tenantId: 'tenant-a',
+    kind: 'erasure',
+    subject: { type: 'extraction', id: 'ex_1' },
+    details: { dataKeysDeleted: 3, objects: ['gs://b/o'] },
+    actor: { kind: 'apiKey', id: 'k1' },
+  });
+
+  it('hashes and verifies like an extraction record', () => {
+    const record = {
+      ...event(),
+      contentSha256: contentHash(event()),
+      createdAt: '2026-01-01T00:00:00.000000Z',
+    };
+    expect(verifyContentHash(record)).toBe(true);
+    expect(verifyContentHash({ ...record, subject: { type: 'extraction', id: 'ex_2' } })).toBe(
+      false,
+    );
+  });
+
+  it('refuses an unknown kind or extraction fields on an event', () => {
+    expect(() =>
+      contentHash({ ...event(), kind: 'deletion' } as unknown as EventEvidenceBody),
+    ).toThrow();
+    expect(() =>
+      contentHash({ ...event(), extractionId: 'ex_1' } as unknown as EventEvidenceBody),
+    ).toThrow();
   });
 });

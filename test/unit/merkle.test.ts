@@ -397,13 +397,11 @@ describe('every tree up to 64 leaves', () => {
 });
 
 describe('scale', () => {
-  it('roots 100k leaves quickly', () => {
+  // Speed belongs to `npm run bench`; this checks correctness at a realistic size.
+  it('roots and proves within 100k leaves', () => {
     const leaves = syntheticLeaves(100_000);
-    const started = process.hrtime.bigint();
     const root = rootHash(leaves);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(root).toHaveLength(32);
-    expect(ms).toBeLessThan(2000);
     const proof = inclusionProof(77_777, leaves);
     expect(verifyInclusion(77_777, leaves.length, leaves[77_777] as Buffer, proof, root)).toBe(
       true,

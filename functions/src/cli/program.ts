@@ -7,16 +7,22 @@ import { EvidenceRecordSchema, verifyContentHash } from '../evidence/record';
 import { isValidId } from '../tenancy/firestore';
 import { onboardTenant } from '../tenancy/onboarding';
 import { createServices, type Services } from '../services';
+import { sealAllTenants } from '../evidence/sealer';
+import { CliError, registerAuditCommands } from './audit';
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Progress of long jobs: to stderr, so stdout stays machine-readable. */
+  progress: (line: string) => void;
   services: () => Services;
 }
 
 const defaultIo: CliIo = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
+  progress: (line) =>
+    process.stderr.write(process.stderr.isTTY ? `\r${line}\u001b[K` : `${line}\n`),
   services: () => createServices(),
 };
 
@@ -69,7 +75,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
         const record = EvidenceRecordSchema.parse(data);
         const intact = verifyContentHash(record);
         if (options.json) io.out(JSON.stringify({ record, contentHashValid: intact }));
-        else {
+        else if (record.kind === 'extraction') {
           io.out(
             `evidence ${record.id} (extraction ${record.extractionId}) created ${record.createdAt}`,
           );
@@ -83,6 +89,11 @@ export function buildProgram(io: CliIo = defaultIo): Command {
             `post-processing: ${record.postProcessing.map((s) => `${s.step}@${String(s.version)}`).join(' → ')}`,
           );
           io.out(`content hash ${record.contentSha256}: ${intact ? 'valid' : 'MISMATCH'}`);
+        } else {
+          io.out(
+            `evidence ${record.id} (${record.kind} of ${record.subject.type} ${record.subject.id}) created ${record.createdAt}`,
+          );
+          io.out(`content hash ${record.contentSha256}: ${intact ? 'valid' : 'MISMATCH'}`);
         }
         if (!intact) process.exitCode = 2;
       } finally {
@@ -90,7 +101,37 @@ export function buildProgram(io: CliIo = defaultIo): Command {
       }
     });
 
+  program
+    .command('seal')
+    .description('run one sealing pass over every tenant now (the scheduler does it periodically)')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) =>
+      withCliServices(io, async (services) => {
+        const outcomes = await sealAllTenants(services);
+        for (const o of outcomes) {
+          io.out(
+            options.json
+              ? JSON.stringify(o)
+              : `${o.tenantId}: ${o.seq === null ? 'nothing new to seal' : `seal ${String(o.seq)} with ${String(o.records)} record(s)${o.resumed ? ' (resumed)' : ''}`}`,
+          );
+        }
+      }),
+    );
+
+  registerAuditCommands(program, io);
   return program;
+}
+
+async function withCliServices(
+  io: CliIo,
+  fn: (services: Services) => Promise<void>,
+): Promise<void> {
+  const services = io.services();
+  try {
+    await fn(services);
+  } finally {
+    await services.close();
+  }
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
@@ -108,6 +149,10 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`error: ${err.message}`);
+      return err.exitCode;
+    }
     const code = (err as { exitCode?: unknown }).exitCode;
     if (typeof code === 'number') return code;
     io.err(`error: ${(err as Error).message}`);

@@ -25,11 +25,18 @@ export const AttemptSchema = z.strictObject({
   providerRequestId: z.string().nullable(),
 });
 
-export const EvidenceBodySchema = z.strictObject({
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const ActorSchema = z.strictObject({
+  kind: z.enum(['apiKey', 'user', 'service']),
+  id: z.string(),
+});
+
+/** One model call and everything that turned its answer into the customer's result. */
+export const ExtractionEvidenceSchema = z.strictObject({
   id: z.string(),
   tenantId: z.string(),
   extractionId: z.string(),
-  kind: z.enum(['extraction']),
+  kind: z.literal('extraction'),
   request: z.strictObject({
     payloadSha256: Hex64,
     contentType: z.string(),
@@ -64,17 +71,44 @@ export const EvidenceBodySchema = z.strictObject({
     }),
   ),
   output: z.strictObject({ sha256: Hex64, schema: z.string(), schemaVersion: z.number().int() }),
-  actor: z.strictObject({ kind: z.enum(['apiKey', 'user', 'service']), id: z.string() }),
+  actor: ActorSchema,
   subprocessors: z.array(z.string()),
 });
+export type ExtractionEvidenceBody = z.infer<typeof ExtractionEvidenceSchema>;
+
+export const EVENT_KINDS = ['erasure', 'offboarding', 'key_rotation', 'content_access'] as const;
+
+/**
+ * Something done to customer data or keys that an auditor must be able to see in the same
+ * sealed log: an erasure, an offboarding certificate, a key rotation, a break-glass read.
+ */
+export const EventEvidenceSchema = z.strictObject({
+  id: z.string(),
+  tenantId: z.string(),
+  kind: z.enum(EVENT_KINDS),
+  subject: z.strictObject({ type: z.string(), id: z.string() }),
+  details: z.record(z.string(), z.union([Scalar, z.array(z.string())])),
+  actor: ActorSchema,
+});
+export type EventEvidenceBody = z.infer<typeof EventEvidenceSchema>;
+
+export const EvidenceBodySchema = z.discriminatedUnion('kind', [
+  ExtractionEvidenceSchema,
+  EventEvidenceSchema,
+]);
 export type EvidenceBody = z.infer<typeof EvidenceBodySchema>;
 
-export const EvidenceRecordSchema = EvidenceBodySchema.extend({
+const Stored = {
   contentSha256: Hex64,
-  /** Firestore commit time of the write that created the record. */
-  createdAt: z.string(),
-});
+  /** Firestore commit time of its write. */ createdAt: z.string(),
+};
+export const ExtractionEvidenceRecordSchema = ExtractionEvidenceSchema.extend(Stored);
+export const EvidenceRecordSchema = z.discriminatedUnion('kind', [
+  ExtractionEvidenceRecordSchema,
+  EventEvidenceSchema.extend(Stored),
+]);
 export type EvidenceRecord = z.infer<typeof EvidenceRecordSchema>;
+export type ExtractionEvidenceRecord = z.infer<typeof ExtractionEvidenceRecordSchema>;
 
 export function contentHash(body: EvidenceBody): string {
   return canonicalSha256(EvidenceBodySchema.parse(body));

@@ -15,7 +15,7 @@ import {
   type ObjectRef,
   type WrappedDataKey,
 } from '../crypto/envelope';
-import { contentHash, evidenceIdFor, type EvidenceBody } from '../evidence/record';
+import { contentHash, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
 import { errorFields, log } from '../logging';
 import type { LlmProvider, ProviderResponse } from '../providers/provider';
 import type { Services } from '../services';
@@ -27,7 +27,7 @@ import { buildSystemPrompt } from './prompt';
 import { getSchema } from './schemas';
 import type { Actor, ExtractionMessage } from './submit';
 
-type Outcome = EvidenceBody['response']['attempts'][number]['outcome'];
+type Outcome = ExtractionEvidenceBody['response']['attempts'][number]['outcome'];
 
 interface Attempt {
   provider: string;
@@ -276,7 +276,7 @@ export async function processExtraction(
     );
 
     const evidenceId = evidenceIdFor(extractionId);
-    const body: EvidenceBody = {
+    const body: ExtractionEvidenceBody = {
       id: evidenceId,
       tenantId,
       extractionId,

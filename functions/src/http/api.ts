@@ -7,6 +7,7 @@ import { isValidId } from '../tenancy/firestore';
 import { requireScope } from '../tenancy/api-keys';
 import { registerApiKeyRoutes } from './api-keys-routes';
 import { authenticate } from './auth';
+import { registerEvidenceRoutes } from './evidence-routes';
 import { Router } from './router';
 
 export function createApiRouter(services: Services): Router {
@@ -51,5 +52,6 @@ export function createApiRouter(services: Services): Router {
 
   registerApiKeyRoutes(router, services);
 
+  registerEvidenceRoutes(router, services);
   return router;
 }

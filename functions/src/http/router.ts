@@ -58,7 +58,10 @@ export class Router {
       const candidates = this.routes
         .map((route) => ({ route, match: route.regex.exec(path) }))
         .filter((c) => c.match !== null);
-      const found = candidates.find((c) => c.route.method === req.method);
+      // A literal segment beats a parameter: /v1/evidence/checkpoints is not /v1/evidence/:id.
+      const found = candidates
+        .filter((c) => c.route.method === req.method)
+        .sort((a, b) => a.route.keys.length - b.route.keys.length)[0];
       if (!found?.match) {
         throw candidates.length > 0
           ? new AppError(405, 'method_not_allowed', `${req.method} is not allowed here`)

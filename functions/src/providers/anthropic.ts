@@ -1,6 +1,19 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from './provider';
 
+/** The forced tool call's input as JSON text; replay reads stored responses with it too. */
+export function readAnthropicOutput(data: Pick<Anthropic.Message, 'content' | 'stop_reason'>): {
+  outputText: string | null;
+  refusal: string | null;
+} {
+  const toolUse = data.content.find((block) => block.type === 'tool_use');
+  const refused = data.stop_reason === 'refusal';
+  return {
+    outputText: refused || !toolUse ? null : JSON.stringify(toolUse.input),
+    refusal: refused ? 'refused' : null,
+  };
+}
+
 /** Anthropic Messages with one forced tool whose input schema is the extraction schema. */
 export class AnthropicProvider implements LlmProvider {
   readonly name = 'anthropic' as const;
@@ -38,14 +51,11 @@ export class AnthropicProvider implements LlmProvider {
         tool_choice: { type: 'tool', name: toolName },
       })
       .withResponse();
-    const toolUse = data.content.find((block) => block.type === 'tool_use');
-    const refused = data.stop_reason === 'refusal';
     return {
       provider: this.name,
       model: request.model,
       modelVersion: data.model,
-      outputText: refused || !toolUse ? null : JSON.stringify(toolUse.input),
-      refusal: refused ? 'refused' : null,
+      ...readAnthropicOutput(data),
       raw: JSON.stringify(data),
       usage: { inputTokens: data.usage.input_tokens, outputTokens: data.usage.output_tokens },
       providerRequestId: request_id ?? null,

@@ -1,6 +1,18 @@
 import OpenAI from 'openai';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from './provider';
 
+/** The structured output of a chat completion; replay reads stored responses with it too. */
+export function readOpenAiOutput(data: Pick<OpenAI.ChatCompletion, 'choices'>): {
+  outputText: string | null;
+  refusal: string | null;
+} {
+  const message = data.choices[0]?.message;
+  return {
+    outputText: message?.refusal ? null : (message?.content ?? null),
+    refusal: message?.refusal ?? null,
+  };
+}
+
 /** OpenAI Chat Completions with strict json_schema structured outputs. */
 export class OpenAiProvider implements LlmProvider {
   readonly name = 'openai' as const;
@@ -36,13 +48,11 @@ export class OpenAiProvider implements LlmProvider {
         },
       })
       .withResponse();
-    const message = data.choices[0]?.message;
     return {
       provider: this.name,
       model: request.model,
       modelVersion: data.model,
-      outputText: message?.refusal ? null : (message?.content ?? null),
-      refusal: message?.refusal ?? null,
+      ...readOpenAiOutput(data),
       raw: JSON.stringify(data),
       usage: {
         inputTokens: data.usage?.prompt_tokens ?? 0,

@@ -20,6 +20,7 @@ export const TENANT_COLLECTIONS = [
   'extractions',
   'evidence',
   'seals',
+  'sealIntents',
   'dataKeys',
   'idempotencyKeys',
 ] as const;
@@ -41,6 +42,19 @@ export class TenantPathError extends InternalError {
 export const COMMIT_TIME = FieldValue.serverTimestamp();
 
 export type DocData = Record<string, unknown>;
+
+/**
+ * A Timestamp for range queries on commit times. Records read back carry millisecond ISO
+ * strings (Date has no more precision) while commit times have microseconds: range queries
+ * must therefore bound on whole milliseconds (see the sealer's window).
+ */
+export function isoToTimestamp(iso: string): Timestamp {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(iso);
+  if (!match?.[1]) throw new TypeError(`not a UTC ISO timestamp: ${iso}`);
+  const seconds = Math.floor(Date.parse(`${match[1]}Z`) / 1000);
+  const nanos = Number((match[2] ?? '').padEnd(9, '0'));
+  return new Timestamp(seconds, nanos);
+}
 
 /** Firestore Timestamps come back as ISO strings, so domain code deals in JSON only. */
 function fromFirestore(value: unknown): unknown {

@@ -81,6 +81,12 @@ export class PlatformDb {
     return data ? TenantProfileSchema.parse(data) : undefined;
   }
 
+  /** Every tenant profile, for platform-wide jobs (the sealer's pass). */
+  async listTenants(): Promise<TenantProfile[]> {
+    const snap = await this.db.collection('tenants').get();
+    return snap.docs.map((doc) => TenantProfileSchema.parse(plain(doc.data())));
+  }
+
   /** Create-only: onboarding the same tenant twice fails instead of overwriting its keys. */
   async createTenant(profile: Omit<TenantProfile, 'createdAt'>): Promise<void> {
     await this.db.doc(`tenants/${profile.id}`).create({ ...profile, createdAt: COMMIT_TIME });

@@ -1,0 +1,111 @@
+/**
+ * Evidence receipts: everything a customer needs to check one record offline — the record's
+ * metadata and hashes, its inclusion proof in the tenant's log, the signed seal and the public
+ * key — and the loader that reads a tenant's sealed log back from an export.
+ */
+import { z } from 'zod';
+import { inclusionProof, leafHash, verifyInclusion } from './merkle';
+import { EvidenceRecordSchema, verifyContentHash, type EvidenceRecord } from './record';
+import { exportPaths, leafData, SealSchema, verifySealSignature, type Seal } from './seal';
+import type { ExportSource } from './verify-export';
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ReceiptSchema = z.strictObject({
+  version: z.literal(1),
+  record: EvidenceRecordSchema,
+  leafIndex: z.number().int().nonnegative(),
+  inclusionProof: z.array(Hex64),
+  seal: SealSchema,
+  publicKeyPem: z.string(),
+});
+export type Receipt = z.infer<typeof ReceiptSchema>;
+
+export interface TenantLog {
+  tenantId: string;
+  seals: Seal[];
+  /** Every sealed record in log order; index = leaf index. */
+  records: EvidenceRecord[];
+}
+
+/** Reads one tenant's seals and records from an export, in seq and log order. */
+export async function loadTenantLog(source: ExportSource, tenantId: string): Promise<TenantLog> {
+  const paths = await source.list();
+  const seals: Seal[] = [];
+  for (const path of paths.filter(
+    (p) => p.startsWith(`${tenantId}/`) && p.endsWith('.seal.json'),
+  )) {
+    seals.push(SealSchema.parse(JSON.parse((await source.read(path)).toString('utf8'))));
+  }
+  seals.sort((a, b) => a.seq - b.seq);
+  const records: EvidenceRecord[] = [];
+  for (const seal of seals) {
+    const lines = (await source.read(exportPaths('', seal).records))
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
+    for (const line of lines) records.push(EvidenceRecordSchema.parse(JSON.parse(line)));
+  }
+  return { tenantId, seals, records };
+}
+
+/** The receipt for one record, from the first seal whose tree contains it. */
+export function buildReceipt(
+  log: TenantLog,
+  evidenceId: string,
+  publicKeyPem: string,
+): Receipt | undefined {
+  const leafIndex = log.records.findIndex((r) => r.id === evidenceId);
+  if (leafIndex === -1) return undefined;
+  const seal = log.seals.find((s) => s.treeSize > leafIndex);
+  const record = log.records[leafIndex];
+  if (!seal || !record) return undefined;
+  const leaves = log.records.slice(0, seal.treeSize).map((r) => leafHash(leafData(r)));
+  return {
+    version: 1,
+    record,
+    leafIndex,
+    inclusionProof: inclusionProof(leafIndex, leaves).map((h) => h.toString('hex')),
+    seal,
+    publicKeyPem,
+  };
+}
+
+export interface ReceiptCheck {
+  check: string;
+  ok: boolean;
+}
+
+/** Verifies a receipt offline. `pinnedKeyPem`, when given, must be the receipt's key. */
+export function verifyReceipt(
+  input: unknown,
+  pinnedKeyPem?: string,
+): { ok: boolean; checks: ReceiptCheck[] } {
+  const parsed = ReceiptSchema.safeParse(input);
+  if (!parsed.success)
+    return { ok: false, checks: [{ check: 'receipt is well-formed', ok: false }] };
+  const { record, seal, leafIndex, publicKeyPem } = parsed.data;
+  const proof = parsed.data.inclusionProof.map((h) => Buffer.from(h, 'hex'));
+  const checks: ReceiptCheck[] = [
+    { check: 'record content hash', ok: verifyContentHash(record) },
+    { check: 'record belongs to the seal tenant', ok: record.tenantId === seal.tenantId },
+    {
+      check: 'record included in the sealed tree',
+      ok: verifyInclusion(
+        leafIndex,
+        seal.treeSize,
+        leafHash(leafData(record)),
+        proof,
+        Buffer.from(seal.rootHash, 'hex'),
+      ),
+    },
+    { check: 'seal signature', ok: verifySealSignature(seal, publicKeyPem) },
+  ];
+  if (pinnedKeyPem !== undefined) {
+    checks.push({
+      check: 'public key matches the pinned key',
+      ok: pinnedKeyPem.trim() === publicKeyPem.trim(),
+    });
+  }
+  return { ok: checks.every((c) => c.ok), checks };
+}
