@@ -1,7 +1,10 @@
 /**
  * `npm start`: the whole system on this machine, in the foreground until Ctrl-C.
+ * `npm start -- --state-dir DIR --ephemeral-ports` runs a second, independent stack (its own
+ * data, logs and stack file under DIR, free ports); the start/stop test uses it.
  */
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { StackError } from './processes';
 import { startStack, type RunningStack } from './stack';
 import { projectRoot, stackFilePath } from './stack-file';
@@ -12,7 +15,14 @@ function say(line: string): void {
 
 async function main(): Promise<void> {
   const root = projectRoot();
-  const stateDir = path.join(root, '.local');
+  const { values: args } = parseArgs({
+    options: {
+      'state-dir': { type: 'string' },
+      'ephemeral-ports': { type: 'boolean', default: false },
+    },
+  });
+  const stateDir = path.resolve(args['state-dir'] ?? path.join(root, '.local'));
+  const stackFile = args['state-dir'] ? path.join(stateDir, 'stack.json') : stackFilePath();
   const state: { running?: RunningStack } = {};
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -30,8 +40,8 @@ async function main(): Promise<void> {
   const running = await startStack({
     root,
     stateDir,
-    stackFile: stackFilePath(),
-    fixedPorts: true,
+    stackFile,
+    fixedPorts: !args['ephemeral-ports'],
     persistent: true,
     progress: say,
   });

@@ -1,0 +1,109 @@
+/**
+ * `npm start` as a newcomer uses it: a second, independent stack (own state folder, free
+ * ports), the printed curl example run as printed, and Ctrl-C leaving no process behind.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { projectRoot } from '../../scripts/local/stack-file';
+
+const root = projectRoot();
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'provenant-start-'));
+let child: ChildProcess;
+let output = '';
+
+/** Every live descendant of `pid`, read from /proc (children run in their own groups). */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = parents.get(queue.shift() ?? -1) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${String(pid)}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+function run(command: string): string {
+  return execFileSync('bash', ['-c', command], { encoding: 'utf8' });
+}
+
+beforeAll(async () => {
+  child = spawn(
+    process.execPath,
+    [path.join(root, 'build/scripts/local/start.js'), '--state-dir', stateDir, '--ephemeral-ports'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 150_000;
+  while (!output.includes('Ctrl-C stops everything.')) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start not ready:\n${output}`);
+    await sleep(250);
+  }
+}, 160_000);
+
+afterAll(() => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+it('prints a curl example that, run as printed, yields an extraction and its evidence', async () => {
+  const post = /^\s*(curl -s -X POST[\s\S]*?)\n\n/m.exec(output)?.[1];
+  const get = /^\s*(curl -s \S+\/v1\/extractions\/<id> .*)$/m.exec(output)?.[1];
+  const evidence = /^\s*(curl -s \S+\/v1\/evidence\/<evidenceId> .*)$/m.exec(output)?.[1];
+  if (!post || !get || !evidence) throw new Error(`no curl example in:\n${output}`);
+  const created = JSON.parse(run(post)) as { id: string; status: string };
+  expect(created.status).toBe('queued');
+  let body: { status: string; evidenceId?: string } = { status: 'queued' };
+  for (let i = 0; i < 100 && body.status !== 'succeeded' && body.status !== 'failed'; i++) {
+    await sleep(200);
+    body = JSON.parse(run(get.replace('<id>', created.id))) as typeof body;
+  }
+  expect(body.status).toBe('succeeded');
+  const record = JSON.parse(run(evidence.replace('<evidenceId>', body.evidenceId ?? ''))) as {
+    extractionId: string;
+    contentSha256: string;
+  };
+  expect(record.extractionId).toBe(created.id);
+  expect(record.contentSha256).toMatch(/^[0-9a-f]{64}$/);
+}, 60_000);
+
+it('stops every part on Ctrl-C and removes its stack file', async () => {
+  const stackFile = path.join(stateDir, 'stack.json');
+  expect(existsSync(stackFile)).toBe(true);
+  const tree = descendants(child.pid ?? -1);
+  // Firestore and Pub/Sub JVMs, the Auth emulator and four functions at least.
+  expect(tree.length).toBeGreaterThanOrEqual(7);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+  await sleep(500);
+  expect(tree.filter(alive)).toEqual([]);
+  expect(existsSync(stackFile)).toBe(false);
+}, 60_000);
