@@ -5,6 +5,7 @@
 import { AppError } from '../../functions/src/errors';
 import { issueApiKey, requireScope } from '../../functions/src/tenancy/api-keys';
 import {
+  firebaseIdTokenVerifier,
   ROLE_SCOPES,
   resolveBearer,
   type Denial,
@@ -19,6 +20,8 @@ import {
 } from '../../functions/src/tenancy/platform';
 
 const PEPPER = 'pepper-'.repeat(6);
+/** JWT-shaped, as only a JWT is taken for an ID token. */
+const GOOD = 'eyJhbGciOiJub25lIn0.good-token.';
 
 function profile(id: string, extra: Partial<TenantProfile> = {}): TenantProfile {
   return {
@@ -55,7 +58,7 @@ class FakePlatform {
 }
 
 /** A verifier that accepts exactly one token and returns the given claims. */
-function stubVerifier(claims: IdTokenClaims, accepted = 'good-token'): IdTokenVerifier {
+function stubVerifier(claims: IdTokenClaims, accepted = GOOD): IdTokenVerifier {
   return (token) => {
     if (token !== accepted) {
       return Promise.reject(Object.assign(new Error('bad token'), { code: 'auth/argument-error' }));
@@ -64,7 +67,7 @@ function stubVerifier(claims: IdTokenClaims, accepted = 'good-token'): IdTokenVe
   };
 }
 
-function resolve(verifier: IdTokenVerifier, token = 'good-token', platform = new FakePlatform()) {
+function resolve(verifier: IdTokenVerifier, token = GOOD, platform = new FakePlatform()) {
   const denials: Denial[] = [];
   const result = resolveBearer(
     {
@@ -281,6 +284,15 @@ describe('API keys through the same entry point', () => {
     expect(denials).toEqual([{ reason: 'malformed', keyId: undefined }]);
   });
 
+  it.each([['not-a-key'], ['Zm9v'], ['a.b'], ['a.b.c.d']])(
+    'a token that is neither an API key nor a JWT (%s) gets the API key 401',
+    async (token) => {
+      const { result, denials } = resolve(never, token);
+      await expectError(result, 401, 'invalid_api_key');
+      expect(denials).toEqual([{ reason: 'malformed' }]);
+    },
+  );
+
   it('a key whose tenant is gone or inactive is refused, naming the key id', async () => {
     const gone = withKey('initech');
     const r1 = resolve(never, gone.issued.token, gone.platform);
@@ -292,5 +304,27 @@ describe('API keys through the same entry point', () => {
     expect(JSON.stringify([...r1.denials, ...r2.denials])).not.toContain(
       gone.issued.token.slice(22),
     );
+  });
+});
+
+describe('the firebase-admin verifier', () => {
+  it('refuses a token from an identity tenant no Provenant tenant registered, before firebase-admin', async () => {
+    const asked: string[] = [];
+    const verifier = firebaseIdTokenVerifier('demo-provenant', (id) => {
+      asked.push(id);
+      return Promise.resolve(false);
+    });
+    const payload = Buffer.from(
+      JSON.stringify({ uid: 'u', firebase: { tenant: 'forged-tenant-1' } }),
+    ).toString('base64url');
+    const err = await verifier(`eyJhbGciOiJub25lIn0.${payload}.`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'auth/unregistered-identity-tenant' });
+    expect(asked).toEqual(['forged-tenant-1']);
+    // Through resolveBearer, that is the ordinary 401.
+    const { result } = resolve(verifier, `eyJhbGciOiJub25lIn0.${payload}.`);
+    await expectError(result, 401, 'invalid_token');
   });
 });

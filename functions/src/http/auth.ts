@@ -18,14 +18,15 @@ export interface AuthenticatedTenant {
   actor: { kind: 'apiKey' | 'user'; id: string };
 }
 
-const verifiers = new Map<string, IdTokenVerifier>();
+const verifiers = new WeakMap<Services, IdTokenVerifier>();
 
 function defaultVerifier(services: Services): IdTokenVerifier {
-  const projectId = services.config.GOOGLE_CLOUD_PROJECT;
-  let verifier = verifiers.get(projectId);
+  let verifier = verifiers.get(services);
   if (!verifier) {
-    verifier = firebaseIdTokenVerifier(projectId);
-    verifiers.set(projectId, verifier);
+    verifier = firebaseIdTokenVerifier(services.config.GOOGLE_CLOUD_PROJECT, (id) =>
+      services.platform.identityTenantRegistered(id),
+    );
+    verifiers.set(services, verifier);
   }
   return verifier;
 }

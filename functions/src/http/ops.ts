@@ -3,13 +3,12 @@
  * Firebase ID token whose `platform_role` claim is `operator`, verified with firebase-admin.
  */
 import type { Request } from '@google-cloud/functions-framework';
-import { getApps, initializeApp } from 'firebase-admin/app';
-import { getAuth } from 'firebase-admin/auth';
 import { z } from 'zod';
 import { forbidden, unauthenticated } from '../errors';
 import { log } from '../logging';
 import type { Services } from '../services';
-import { onboardTenant } from '../tenancy/onboarding';
+import { firebaseAuth } from '../tenancy/identity';
+import { DATABASE_ID, IDENTITY_TENANT_ID, onboardTenant } from '../tenancy/onboarding';
 import { PROVIDERS } from '../tenancy/platform';
 import { Router } from './router';
 
@@ -19,6 +18,9 @@ const OnboardBody = z.strictObject({
   providers: z
     .strictObject({ primary: z.enum(PROVIDERS), fallback: z.enum(PROVIDERS).nullable() })
     .optional(),
+  adminEmail: z.email().max(254).optional(),
+  databaseId: z.string().regex(DATABASE_ID).optional(),
+  identityTenantId: z.string().regex(IDENTITY_TENANT_ID).optional(),
 });
 
 async function requireOperator(
@@ -29,10 +31,10 @@ async function requireOperator(
   const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
   if (!match?.[1])
     throw unauthenticated('missing_credentials', 'send Authorization: Bearer <ID token>');
-  if (getApps().length === 0) initializeApp({ projectId: services.config.GOOGLE_CLOUD_PROJECT });
   let claims: Record<string, unknown>;
   try {
-    claims = await getAuth().verifyIdToken(match[1], true);
+    const auth = await firebaseAuth(services.config.GOOGLE_CLOUD_PROJECT);
+    claims = await auth.verifyIdToken(match[1], true);
   } catch {
     log('auth_denied', { requestId, reason: 'invalid_id_token' });
     throw unauthenticated('invalid_token', 'the ID token is invalid, expired or revoked');
@@ -52,8 +54,15 @@ export function createOpsRouter(services: Services): Router {
     return {
       status: 201,
       body: {
-        tenant: { id: result.tenant.id, name: result.tenant.name, status: result.tenant.status },
+        tenant: {
+          id: result.tenant.id,
+          name: result.tenant.name,
+          status: result.tenant.status,
+          databaseId: result.tenant.databaseId ?? null,
+          identityTenantId: result.tenant.identityTenantId ?? null,
+        },
         apiKey: result.apiKey,
+        admin: result.admin ?? null,
       },
     };
   });

@@ -1,8 +1,9 @@
 /**
  * Who is calling: a bearer token becomes a principal bound to exactly one active tenant.
  *
- * - `pvn_...` is an API key (`verifyApiKey`): one indistinguishable 401 for every bad key.
- * - Anything else is a Firebase ID token, verified by firebase-admin (signature, expiry,
+ * - `pvn_...` is an API key (`verifyApiKey`): one indistinguishable 401 for every bad key, and
+ *   so is any other token that is not shaped like a JWT.
+ * - A JWT is a Firebase ID token, verified by firebase-admin (signature, expiry,
  *   audience, issuer, revocation, disabled user). Its custom claims name the tenant
  *   (`tenant_id`) and the person's role (`role`); the role maps to the API key scopes, so
  *   `requireScope` treats both kinds alike.
@@ -82,10 +83,45 @@ export async function firebaseAuth(projectId: string): Promise<Auth> {
   return getAuth(existing ?? initializeApp({ projectId }));
 }
 
-/** firebase-admin's verifier with the revocation check on (one Auth lookup per call). */
-export function firebaseIdTokenVerifier(projectId: string): IdTokenVerifier {
-  return async (token): Promise<IdTokenClaims> =>
-    (await firebaseAuth(projectId)).verifyIdToken(token, true);
+/**
+ * The Identity Platform tenant a token claims to come from, read without verification: it only
+ * picks the Auth instance that verifies the token, and that instance refuses a token whose
+ * tenant is not its own.
+ */
+function claimedIdentityTenant(token: string): string | undefined {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { firebase?: { tenant?: unknown } } | null;
+    const tenant = payload?.firebase?.tenant;
+    return typeof tenant === 'string' && tenant !== '' ? tenant : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * firebase-admin's verifier with the revocation check on (one Auth lookup per call). A token
+ * from an Identity Platform tenant is verified by that tenant's Auth, where its user lives (a
+ * project-level lookup would not find them). firebase-admin keeps one instance per tenant id
+ * for the life of the process, so only identity tenants that some Provenant tenant registered
+ * (`isRegistered`) get one: forged tenant ids cannot grow that cache.
+ */
+export function firebaseIdTokenVerifier(
+  projectId: string,
+  isRegistered: (identityTenantId: string) => Promise<boolean>,
+): IdTokenVerifier {
+  return async (token): Promise<IdTokenClaims> => {
+    const identityTenant = claimedIdentityTenant(token);
+    if (identityTenant !== undefined && !(await isRegistered(identityTenant))) {
+      throw Object.assign(new Error('the identity tenant is not registered'), {
+        code: 'auth/unregistered-identity-tenant',
+      });
+    }
+    const auth = await firebaseAuth(projectId);
+    if (identityTenant === undefined) return auth.verifyIdToken(token, true);
+    return auth.tenantManager().authForTenant(identityTenant).verifyIdToken(token, true);
+  };
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -100,12 +136,16 @@ function isTokenRefusal(err: unknown): boolean {
 }
 
 const API_KEY_PREFIX = 'pvn_';
+/** A compact JWS: header.payload.signature (the Auth emulator leaves the signature empty). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** Resolves a bearer token to its principal and active tenant, or throws a typed AppError. */
 export async function resolveBearer(deps: IdentityDeps, token: string): Promise<Identity> {
   const onDenied = deps.onDenied ?? (() => undefined);
   const now = deps.now ?? (() => new Date());
-  if (token.startsWith(API_KEY_PREFIX)) {
+  // Only a JWT can be an ID token; anything else that is not an API key gets the API key's
+  // one indistinguishable 401 (logged as malformed).
+  if (token.startsWith(API_KEY_PREFIX) || !JWT_SHAPE.test(token)) {
     const principal = await verifyApiKey(
       deps.platform,
       deps.pepper,

@@ -115,6 +115,17 @@ export class PlatformDb {
     await this.db.doc(`apiKeys/${keyId}`).update({ lastUsedAt: COMMIT_TIME });
   }
 
+  /** Whether some tenant's people live in this Identity Platform tenant. */
+  async identityTenantRegistered(identityTenantId: string): Promise<boolean> {
+    if (!isValidId(identityTenantId)) return false;
+    const snap = await this.db
+      .collection('tenants')
+      .where('identityTenantId', '==', identityTenantId)
+      .limit(1)
+      .get();
+    return !snap.empty;
+  }
+
   /**
    * One tenant's key, or undefined when it does not exist or belongs to another tenant: the
    * caller cannot tell the two apart. `apiKeys` is global, so the tenant check lives here.
