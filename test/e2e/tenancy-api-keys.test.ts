@@ -196,7 +196,7 @@ describe('lifecycle', () => {
 
     const reply = await callApi('/v1/api-keys', { key: adminKey });
     const text = JSON.stringify(reply.body);
-    const secret = (created.token ?? '').slice(22);
+    const secret = (created.token ?? '').slice(21);
     expect(text).not.toContain(secret);
     expect(text).not.toMatch(/"hash"|[0-9a-f]{64}/);
     const listed = (reply.body as { apiKeys: KeyView[] }).apiKeys;
