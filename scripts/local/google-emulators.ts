@@ -25,12 +25,16 @@ const INSTALL_HINT =
   'Install the gcloud SDK emulators (Debian: `apt-get install google-cloud-cli-firestore-emulator google-cloud-cli-pubsub-emulator`), ' +
   'or point FIRESTORE_EMULATOR_JAR / PUBSUB_EMULATOR_LAUNCHER at them.';
 
-function gcloudSdkRoots(env: NodeJS.ProcessEnv): string[] {
+/** Where Debian's and Google's packages put the SDK. */
+export const DEFAULT_SDK_ROOTS = ['/usr/lib/google-cloud-sdk', '/usr/share/google-cloud-sdk'];
+
+function gcloudSdkRoots(env: NodeJS.ProcessEnv, fixedRoots: readonly string[]): string[] {
   const roots: string[] = [];
   if (env.CLOUDSDK_ROOT_DIR) roots.push(env.CLOUDSDK_ROOT_DIR);
-  roots.push('/usr/lib/google-cloud-sdk', '/usr/share/google-cloud-sdk');
+  roots.push(...fixedRoots);
   try {
     const root = execFileSync('gcloud', ['info', '--format=value(installation.sdk_root)'], {
+      env,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 15_000,
@@ -42,8 +46,8 @@ function gcloudSdkRoots(env: NodeJS.ProcessEnv): string[] {
   return [...new Set(roots)];
 }
 
-function firebaseCache(prefix: string): string[] {
-  const dir = path.join(os.homedir(), '.cache', 'firebase', 'emulators');
+function firebaseCache(env: NodeJS.ProcessEnv, prefix: string): string[] {
+  const dir = path.join(env.HOME ?? os.homedir(), '.cache', 'firebase', 'emulators');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => name.startsWith(prefix))
@@ -59,7 +63,7 @@ function findJava(env: NodeJS.ProcessEnv): string {
   ].filter((c): c is string => c !== undefined);
   for (const java of candidates) {
     try {
-      execFileSync(java, ['-version'], { stdio: 'ignore', timeout: 15_000 });
+      execFileSync(java, ['-version'], { env, stdio: 'ignore', timeout: 15_000 });
       return java;
     } catch {
       // Missing or broken: try the next candidate.
@@ -70,23 +74,26 @@ function findJava(env: NodeJS.ProcessEnv): string {
   );
 }
 
-export function locateGoogleEmulators(env: NodeJS.ProcessEnv = process.env): GoogleEmulatorPaths {
+export function locateGoogleEmulators(
+  env: NodeJS.ProcessEnv = process.env,
+  fixedRoots: readonly string[] = DEFAULT_SDK_ROOTS,
+): GoogleEmulatorPaths {
   const java = findJava(env);
-  const roots = gcloudSdkRoots(env);
+  const roots = gcloudSdkRoots(env, fixedRoots);
 
   const firestoreJar = [
     env.FIRESTORE_EMULATOR_JAR,
     ...roots.map((r) =>
       path.join(r, 'platform/cloud-firestore-emulator/cloud-firestore-emulator.jar'),
     ),
-    ...firebaseCache('cloud-firestore-emulator-').filter((f) => f.endsWith('.jar')),
+    ...firebaseCache(env, 'cloud-firestore-emulator-').filter((f) => f.endsWith('.jar')),
   ].find((p): p is string => p !== undefined && existsSync(p));
   if (!firestoreJar) throw new StackError(`The Firestore emulator was not found. ${INSTALL_HINT}`);
 
   const pubsubLauncher = [
     env.PUBSUB_EMULATOR_LAUNCHER,
     ...roots.map((r) => path.join(r, 'platform/pubsub-emulator/bin/cloud-pubsub-emulator')),
-    ...firebaseCache('pubsub-emulator-').map((d) =>
+    ...firebaseCache(env, 'pubsub-emulator-').map((d) =>
       path.join(d, 'pubsub-emulator/bin/cloud-pubsub-emulator'),
     ),
   ].find((p): p is string => p !== undefined && existsSync(p));
