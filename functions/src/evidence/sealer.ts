@@ -140,7 +140,7 @@ export async function sealTenantEvidence(
   // Finish the last seal's export first: a crash may have stopped after the seal was stored.
   let exported = false;
   if (previous && !(await isExported(services, previous.seal))) {
-    await exportSeal(services, db, previous.seal, previous.seal.coverage.from);
+    await exportSeal(services, db, tenant, previous.seal);
     exported = true;
   }
 
@@ -222,7 +222,7 @@ export async function sealTenantEvidence(
     if (!isAlreadyExists(err)) throw err;
   }
   await hooks.afterSealWrite?.();
-  await exportSeal(services, db, seal, seal.coverage.from, records);
+  await exportSeal(services, db, tenant, seal, records);
   log('evidence_sealed', {
     tenantId: tenant.id,
     seq: seal.seq,
@@ -249,16 +249,24 @@ async function isExported(services: Services, seal: Seal): Promise<boolean> {
  * Writes `{seq}.jsonl` then `{seq}.seal.json`, create-only and Locked. An object that already
  * exists must hold exactly these bytes (a resumed export), or the run fails loudly.
  */
+/** The platform minimum, or the tenant's longer retention. */
+export function retentionDays(
+  services: Services,
+  tenant: Pick<TenantProfile, 'retentionDays'>,
+): number {
+  return Math.max(services.config.EVIDENCE_RETENTION_DAYS, tenant.retentionDays ?? 0);
+}
+
 async function exportSeal(
   services: Services,
   db: TenantDb,
+  tenant: TenantProfile,
   seal: Seal,
-  from: string,
   known?: EvidenceRecord[],
 ): Promise<void> {
-  const records = known ?? (await recordsInWindow(db, from, seal.coverage.to));
+  const records = known ?? (await recordsInWindow(db, seal.coverage.from, seal.coverage.to));
   const paths = exportPaths(services.config.AUDIT_EXPORT_PREFIX, seal);
-  const retainUntil = new Date(Date.now() + services.config.EVIDENCE_RETENTION_DAYS * 86_400_000);
+  const retainUntil = new Date(Date.now() + retentionDays(services, tenant) * 86_400_000);
   const files: [string, Buffer, string][] = [
     [
       paths.records,

@@ -31,6 +31,8 @@ export interface OnboardRequest {
   databaseId?: string;
   /** The Identity Platform tenant whose users are this tenant's people. */
   identityTenantId?: string;
+  /** Evidence retention beyond the platform minimum, in days. */
+  retentionDays?: number;
 }
 
 export interface OnboardResult {
@@ -133,6 +135,7 @@ export async function onboardTenant(
     ...(request.identityTenantId === undefined
       ? {}
       : { identityTenantId: request.identityTenantId }),
+    ...(request.retentionDays === undefined ? {} : { retentionDays: request.retentionDays }),
   };
   try {
     await services.platform.createTenant(tenant);

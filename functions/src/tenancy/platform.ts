@@ -29,6 +29,11 @@ export const TenantProfileSchema = z.object({
     primary: z.enum(PROVIDERS),
     fallback: z.enum(PROVIDERS).nullable(),
   }),
+  /**
+   * How long this tenant's sealed evidence stays Locked in the audit bucket. Applied as
+   * max(platform minimum EVIDENCE_RETENTION_DAYS, this): a tenant can ask for more, never less.
+   */
+  retentionDays: z.number().int().positive().max(36_500).optional(),
   createdAt: z.string().optional(),
 });
 export type TenantProfile = z.infer<typeof TenantProfileSchema>;
