@@ -61,6 +61,24 @@ const EnvSchema = z.object({
   MAX_DOCUMENT_BYTES: wholeNumber(1, 1024 * 1024 * 1024, 20 * 1024 * 1024),
   LLM_TIMEOUT_MS: wholeNumber(100, 600_000, 60_000),
   LLM_MAX_RETRIES: wholeNumber(0, 10, 2),
+  /** Backoff between provider attempts: the first retry waits base/2..base, doubling to max. */
+  LLM_RETRY_BASE_MS: wholeNumber(1, 60_000, 250),
+  LLM_RETRY_MAX_BACKOFF_MS: wholeNumber(1, 300_000, 10_000),
+  /** A provider's `retry-after` is honoured up to this many ms. */
+  LLM_RETRY_AFTER_CAP_MS: wholeNumber(0, 300_000, 30_000),
+  /** Extraction outcomes for webhook delivery (`{tenantId, extractionId, event}`). */
+  NOTIFICATIONS_TOPIC: z.string().min(1).default('notifications'),
+  /**
+   * Local stack only: lets webhooks target loopback (and plain http on loopback). Every other
+   * private, link-local or metadata address stays refused.
+   */
+  WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000, 10_000),
+  /** Delivery attempts per endpoint and event, across in-function retries and redeliveries. */
+  WEBHOOK_MAX_ATTEMPTS: wholeNumber(1, 50, 8),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -5,6 +5,7 @@
 import * as functions from '@google-cloud/functions-framework';
 import { ConfigError } from './config';
 import { sealAllTenants } from './evidence/sealer';
+import { handleDeadLetter } from './extraction/dead-letter';
 import { processExtraction } from './extraction/pipeline';
 import { ExtractionMessage } from './extraction/submit';
 import { createApiRouter } from './http/api';
@@ -12,6 +13,8 @@ import { createOpsRouter } from './http/ops';
 import { errorFields, log } from './logging';
 import { getServices, type Services } from './services';
 import type { Router } from './http/router';
+import { NotificationMessage } from './webhooks/events';
+import { deliverNotification, DeliveryPendingError } from './webhooks/notifier';
 
 function lazyRouter(build: (services: Services) => Router) {
   let router: Router | undefined;
@@ -69,6 +72,48 @@ functions.cloudEvent<PubSubData>(
     }
   },
 );
+
+/** Push subscription on `extraction-requests-dlq`: a poison message ends as `failed`. */
+functions.cloudEvent<PubSubData>(
+  'deadLetterWorker',
+  async (event: functions.CloudEvent<PubSubData>) => {
+    const messageId = event.data?.message?.messageId;
+    const decoded = ExtractionMessage.safeParse(decodeJson(event.data?.message?.data));
+    if (!decoded.success) {
+      log('extraction_dead_lettered', { outcome: 'malformed_message', messageId });
+      return;
+    }
+    try {
+      const count = Number(
+        event.data?.message?.attributes?.CloudPubSubDeadLetterSourceDeliveryCount ?? NaN,
+      );
+      await handleDeadLetter(getServices(), decoded.data, {
+        messageId,
+        ...(Number.isFinite(count) ? { deliveryAttempt: count } : {}),
+      });
+    } catch (err) {
+      log('worker_error', { ...decoded.data, reason: 'dead_letter', ...errorFields(err) });
+      throw err;
+    }
+  },
+);
+
+/** Push subscription on `notifications`: signed webhook deliveries of extraction outcomes. */
+functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<PubSubData>) => {
+  const messageId = event.data?.message?.messageId;
+  const decoded = NotificationMessage.safeParse(decodeJson(event.data?.message?.data));
+  if (!decoded.success) {
+    log('notifier_error', { reason: 'malformed_message', messageId });
+    return;
+  }
+  try {
+    await deliverNotification(getServices(), decoded.data);
+  } catch (err) {
+    if (!(err instanceof DeliveryPendingError))
+      log('notifier_error', { ...decoded.data, reason: 'transient', ...errorFields(err) });
+    throw err;
+  }
+});
 
 /** Cloud Scheduler publishes to `seal-requests`; each message runs one pass over all tenants. */
 functions.cloudEvent('sealer', async () => {

@@ -21,6 +21,14 @@ const EVENTS = {
   tenant_onboarded: 'NOTICE',
   wrapping_key_unwrapped: 'DEBUG',
   worker_error: 'ERROR',
+  extraction_dead_lettered: 'ERROR',
+  webhook_created: 'NOTICE',
+  webhook_deleted: 'NOTICE',
+  webhook_url_refused: 'WARNING',
+  webhook_delivered: 'INFO',
+  webhook_delivery_failed: 'WARNING',
+  webhook_delivery_abandoned: 'ERROR',
+  notifier_error: 'ERROR',
   config_invalid: 'CRITICAL',
 } as const;
 

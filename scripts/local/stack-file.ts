@@ -44,6 +44,7 @@ export const StackFileSchema = z.object({
     extractionTopic: z.string(),
     extractionDeadLetterTopic: z.string(),
     sealTopic: z.string(),
+    notificationsTopic: z.string(),
     sealingKeyVersion: z.string(),
   }),
   /** A secret the stack generated for this run; never a value from the repository. */
@@ -105,5 +106,9 @@ export function stackEnvironment(stack: StackFile): Record<string, string> {
     SEALING_KEY_VERSION: resources.sealingKeyVersion,
     // Seconds, not a minute: a newcomer sees records sealed and exported almost at once.
     SEAL_SAFETY_SECONDS: '2',
+    NOTIFICATIONS_TOPIC: resources.notificationsTopic,
+    // Webhooks may target the tests' own servers on 127.0.0.1; every other private,
+    // link-local or metadata address stays refused.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
   };
 }

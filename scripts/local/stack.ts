@@ -43,6 +43,8 @@ const FUNCTIONS = [
   { name: 'ops', signature: 'http' },
   { name: 'extractWorker', signature: 'cloudevent' },
   { name: 'sealer', signature: 'cloudevent' },
+  { name: 'deadLetterWorker', signature: 'cloudevent' },
+  { name: 'notifier', signature: 'cloudevent' },
 ] as const;
 
 /** How often the local stand-in for Cloud Scheduler asks the sealer to run. */
@@ -60,7 +62,9 @@ type PortName =
   | 'llm'
   | 'api'
   | 'ops'
-  | 'extractWorker';
+  | 'extractWorker'
+  | 'deadLetterWorker'
+  | 'notifier';
 
 /** `npm start`'s fixed ports (firebase.json agrees for the Firebase ones). */
 const DEV_PORTS: Record<PortName, number> = {
@@ -76,6 +80,8 @@ const DEV_PORTS: Record<PortName, number> = {
   ops: 8082,
   extractWorker: 8083,
   sealer: 8084,
+  deadLetterWorker: 8086,
+  notifier: 8087,
 };
 
 export interface StackOptions {
@@ -190,6 +196,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         extractionTopic: 'extraction-requests',
         extractionDeadLetterTopic: 'extraction-requests-dlq',
         sealTopic: 'seal-requests',
+        notificationsTopic: 'notifications',
         sealingKeyVersion: `projects/${PROJECT_ID}/locations/us-central1/keyRings/provenant/cryptoKeys/evidence-sealing/cryptoKeyVersions/1`,
       },
       apiKeyPepper: randomBytes(32).toString('base64url'),
@@ -230,7 +237,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ),
       );
       await wirePushSubscriptions(base, ports);
-      progress('functions api, ops, extractWorker and sealer serving; Pub/Sub push wired');
+      progress(
+        'functions api, ops, extractWorker, sealer, deadLetterWorker and notifier serving; Pub/Sub push wired',
+      );
 
       await auth.ready;
       const tenants: StackFile['tenants'] = [];
@@ -301,6 +310,7 @@ async function provision(
       stack.resources.extractionTopic,
       stack.resources.extractionDeadLetterTopic,
       stack.resources.sealTopic,
+      stack.resources.notificationsTopic,
     ]) {
       const [exists] = await pubsub.topic(name).exists();
       if (!exists) await pubsub.createTopic(name);
@@ -312,11 +322,12 @@ async function provision(
 
 async function wirePushSubscriptions(
   stack: Omit<StackFile, 'tenants'>,
-  ports: { extractWorker: number; sealer: number },
+  ports: { extractWorker: number; sealer: number; deadLetterWorker: number; notifier: number },
 ): Promise<void> {
   const workerPort = ports.extractWorker;
   const pubsub = new PubSub({ projectId: stack.projectId });
-  const { extractionTopic, extractionDeadLetterTopic, sealTopic } = stack.resources;
+  const { extractionTopic, extractionDeadLetterTopic, sealTopic, notificationsTopic } =
+    stack.resources;
   try {
     const sealPush = pubsub.subscription(`${sealTopic}-sealer`);
     if ((await sealPush.exists())[0]) await sealPush.delete();
@@ -340,6 +351,28 @@ async function wirePushSubscriptions(
         maxDeliveryAttempts: 5,
       },
       retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
+    });
+    // Poison messages go to the dead-letter worker, which marks their extraction failed.
+    const dlqPush = pubsub.subscription(`${extractionDeadLetterTopic}-worker`);
+    if ((await dlqPush.exists())[0]) await dlqPush.delete();
+    await pubsub
+      .topic(extractionDeadLetterTopic)
+      .createSubscription(`${extractionDeadLetterTopic}-worker`, {
+        pushConfig: {
+          pushEndpoint: `http://127.0.0.1:${String(ports.deadLetterWorker)}/projects/${stack.projectId}/topics/${extractionDeadLetterTopic}`,
+        },
+        ackDeadlineSeconds: 60,
+        retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
+      });
+    // Webhook deliveries; a still-failing endpoint makes the notifier throw, and this retries.
+    const notify = pubsub.subscription(`${notificationsTopic}-notifier`);
+    if ((await notify.exists())[0]) await notify.delete();
+    await pubsub.topic(notificationsTopic).createSubscription(`${notificationsTopic}-notifier`, {
+      pushConfig: {
+        pushEndpoint: `http://127.0.0.1:${String(ports.notifier)}/projects/${stack.projectId}/topics/${notificationsTopic}`,
+      },
+      ackDeadlineSeconds: 120,
+      retryPolicy: { minimumBackoff: { seconds: 2 }, maximumBackoff: { seconds: 60 } },
     });
     const dlq = pubsub.subscription(`${extractionDeadLetterTopic}-inspect`);
     if (!(await dlq.exists())[0])

@@ -11,7 +11,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { AppError } from '../errors';
 import type { KeyManager } from './kms';
 
-export const OBJECT_KINDS = ['document', 'response', 'result'] as const;
+export const OBJECT_KINDS = ['document', 'response', 'result', 'webhook-secret'] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 export interface ObjectRef {
   kind: ObjectKind;

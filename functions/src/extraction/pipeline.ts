@@ -16,18 +16,25 @@ import {
   type WrappedDataKey,
 } from '../crypto/envelope';
 import { contentHash, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
-import { errorFields, log } from '../logging';
+import { log } from '../logging';
 import type { LlmProvider, ProviderResponse } from '../providers/provider';
 import type { Services } from '../services';
 import { parseGsUri } from '../storage/object-store';
 import { COMMIT_TIME, isAlreadyExists, type TenantDb } from '../tenancy/firestore';
-import type { TenantProfile } from '../tenancy/platform';
+import type { ProviderName, TenantProfile } from '../tenancy/platform';
+import { publishExtractionEvent } from '../webhooks/events';
 import { runSteps, InvalidModelOutputError } from './postprocess';
+import {
+  backoffDelayMs,
+  classifyProviderError,
+  RETRYABLE_OUTCOMES,
+  type AttemptOutcome,
+} from './retry';
 import { buildSystemPrompt } from './prompt';
 import { getSchema } from './schemas';
 import type { Actor, ExtractionMessage } from './submit';
 
-type Outcome = ExtractionEvidenceBody['response']['attempts'][number]['outcome'];
+type Outcome = AttemptOutcome;
 
 interface Attempt {
   provider: string;
@@ -43,48 +50,36 @@ export class TerminalExtractionError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The provider attempts made before giving up, kept on the failed extraction. */
+    readonly attempts: readonly Attempt[] = [],
   ) {
     super(message);
   }
 }
 
-function classify(err: unknown): { outcome: Outcome; retryAfterMs: number | null } {
-  if (err instanceof InvalidModelOutputError)
-    return { outcome: 'invalid_output', retryAfterMs: null };
-  const e = err as {
-    status?: unknown;
-    name?: unknown;
-    headers?: { get?: (h: string) => string | null };
-  };
-  if (typeof e.name === 'string' && /Timeout/i.test(e.name))
-    return { outcome: 'timeout', retryAfterMs: null };
-  const status = typeof e.status === 'number' ? e.status : undefined;
-  if (status === 429) {
-    const header = e.headers?.get?.('retry-after') ?? null;
-    const seconds = header === null ? NaN : Number(header);
-    return {
-      outcome: 'rate_limited',
-      retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : null,
-    };
-  }
-  if (status !== undefined && status >= 500) return { outcome: 'server_error', retryAfterMs: null };
-  if (typeof e.name === 'string' && /Connection/i.test(e.name))
-    return { outcome: 'server_error', retryAfterMs: null };
-  return { outcome: 'error', retryAfterMs: null };
+/** One provider and model alias, in the order they are tried. */
+export interface ProviderStep {
+  provider: ProviderName;
+  model: string;
 }
 
-const RETRYABLE: ReadonlySet<Outcome> = new Set([
-  'rate_limited',
-  'server_error',
-  'timeout',
-  'invalid_output',
-]);
-const MAX_BACKOFF_MS = 10_000;
-
-function backoff(attempt: number, retryAfterMs: number | null): number {
-  if (retryAfterMs !== null) return Math.min(retryAfterMs, MAX_BACKOFF_MS);
-  const base = Math.min(250 * 2 ** attempt, MAX_BACKOFF_MS);
-  return Math.round(base / 2 + Math.random() * (base / 2));
+/**
+ * The provider order for one request: the schema's override when the tenant has one, else the
+ * tenant's own choice; the fallback only when the tenant allows failover. Model aliases come
+ * from the override, then the tenant, then the platform's configured default.
+ */
+export function providerPlan(
+  tenant: Pick<TenantProfile, 'providers'>,
+  schemaName: string,
+  defaults: Record<ProviderName, string>,
+): ProviderStep[] {
+  const choice = tenant.providers.bySchema?.[schemaName] ?? tenant.providers;
+  const models = { ...tenant.providers.models, ...choice.models };
+  const names =
+    choice.fallback && choice.fallback !== choice.primary
+      ? [choice.primary, choice.fallback]
+      : [choice.primary];
+  return names.map((provider) => ({ provider, model: models[provider] ?? defaults[provider] }));
 }
 
 async function loadDataKey(
@@ -119,82 +114,90 @@ async function callModels(
   postprocess: (raw: string) => ReturnType<typeof runSteps>,
   ids: { tenantId: string; extractionId: string },
 ): Promise<Completion> {
-  const order = [
-    tenant.providers.primary,
-    ...(tenant.providers.fallback ? [tenant.providers.fallback] : []),
-  ];
+  const { config } = services;
+  const plan = providerPlan(tenant, request.schemaName, {
+    openai: services.providers.openai.model,
+    anthropic: services.providers.anthropic.model,
+  });
+  const policy = {
+    baseMs: config.LLM_RETRY_BASE_MS,
+    maxMs: config.LLM_RETRY_MAX_BACKOFF_MS,
+    retryAfterCapMs: config.LLM_RETRY_AFTER_CAP_MS,
+  };
   const attempts: Attempt[] = [];
   let lastOutcome: Outcome = 'error';
-  for (const name of order) {
-    const provider = services.providers[name];
-    for (let i = 0; i <= services.config.LLM_MAX_RETRIES; i++) {
+  for (const step of plan) {
+    const provider = services.providers[step.provider];
+    for (let i = 0; i <= config.LLM_MAX_RETRIES; i++) {
       const started = Date.now();
       let response: ProviderResponse | undefined;
       try {
-        response = await provider.complete({ model: provider.model, ...request });
+        response = await provider.complete({ ...request, model: step.model });
         if (response.outputText === null) {
           if (response.refusal !== null) {
+            // A refusal is the model's answer, not a fault: no retry, no failover.
             attempts.push({
-              provider: name,
-              model: provider.model,
+              provider: step.provider,
+              model: step.model,
               outcome: 'refused',
               latencyMs: Date.now() - started,
               providerRequestId: response.providerRequestId,
             });
-            lastOutcome = 'refused';
-            break;
+            log('provider_attempt_failed', {
+              ...ids,
+              provider: step.provider,
+              outcome: 'refused',
+              attempt: attempts.length,
+            });
+            throw new TerminalExtractionError('model_refused', 'the model refused', attempts);
           }
           throw new InvalidModelOutputError('model returned no structured output');
         }
         const result = postprocess(response.outputText);
         const latencyMs = Date.now() - started;
         attempts.push({
-          provider: name,
-          model: provider.model,
+          provider: step.provider,
+          model: step.model,
           outcome: 'ok',
           latencyMs,
           providerRequestId: response.providerRequestId,
         });
         return { response, provider, attempts, result, latencyMs };
       } catch (err) {
-        if (
-          !(err instanceof InvalidModelOutputError) &&
-          err instanceof Error &&
-          !('status' in err) &&
-          !/Timeout|Connection/.test(err.name)
-        ) {
-          throw err;
-        }
-        const { outcome, retryAfterMs } = classify(err);
-        lastOutcome = outcome;
+        if (err instanceof TerminalExtractionError) throw err;
+        const failure = classifyProviderError(err);
+        if (!failure) throw err;
+        lastOutcome = failure.outcome;
         attempts.push({
-          provider: name,
-          model: provider.model,
-          outcome,
+          provider: step.provider,
+          model: step.model,
+          outcome: failure.outcome,
           latencyMs: Date.now() - started,
-          providerRequestId: response?.providerRequestId ?? null,
+          providerRequestId: response?.providerRequestId ?? failure.providerRequestId,
         });
+        const retry = RETRYABLE_OUTCOMES.has(failure.outcome) && i < config.LLM_MAX_RETRIES;
+        const waitMs = retry ? backoffDelayMs(i, failure.retryAfterMs, policy) : undefined;
+        // Provider error messages may quote the request: only the class and status are logged.
         log('provider_attempt_failed', {
           ...ids,
-          provider: name,
-          outcome,
-          attempt: i + 1,
-          ...errorFields(err),
+          provider: step.provider,
+          outcome: failure.outcome,
+          attempt: attempts.length,
+          status: failure.status,
+          retryAfterMs: failure.retryAfterMs,
+          backoffMs: waitMs,
+          errorName: err instanceof Error ? err.constructor.name : typeof err,
         });
-        if (!RETRYABLE.has(outcome)) break;
-        if (i < services.config.LLM_MAX_RETRIES) await sleep(backoff(i, retryAfterMs));
+        if (waitMs === undefined) break;
+        await sleep(waitMs);
       }
     }
   }
-  const code =
-    lastOutcome === 'refused'
-      ? 'model_refused'
-      : lastOutcome === 'invalid_output'
-        ? 'invalid_model_output'
-        : 'provider_unavailable';
-  throw Object.assign(
-    new TerminalExtractionError(code, `extraction failed after ${attempts.length} attempt(s)`),
-    { attempts },
+  const code = lastOutcome === 'invalid_output' ? 'invalid_model_output' : 'provider_unavailable';
+  throw new TerminalExtractionError(
+    code,
+    `extraction failed after ${String(attempts.length)} attempt(s)`,
+    attempts,
   );
 }
 
@@ -216,11 +219,29 @@ export async function processExtraction(
   }
   if (extraction.status === 'succeeded' || extraction.status === 'failed') {
     log('extraction_redelivered', { tenantId, extractionId, status: extraction.status });
+    // The delivery that finished it may have crashed before announcing it: announce again
+    // (webhook events carry a stable id, so receivers see at-least-once, never a new event).
+    await publishExtractionEvent(services, {
+      tenantId,
+      extractionId,
+      event: extraction.status === 'succeeded' ? 'extraction.succeeded' : 'extraction.failed',
+    });
     return;
   }
   const ids = { tenantId, extractionId };
+  // Conditional: a concurrent delivery may have finished it since the read above, and a plain
+  // update would turn its `succeeded` back into `processing` for good.
+  const claimed = await db.runTransaction(async (tx) => {
+    const current = await tx.get('extractions', extractionId);
+    if (!current || current.status === 'succeeded' || current.status === 'failed') return false;
+    tx.update('extractions', extractionId, { status: 'processing', updatedAt: COMMIT_TIME });
+    return true;
+  });
+  if (!claimed) {
+    log('extraction_redelivered', { ...ids, status: 'raced' });
+    return;
+  }
   log('extraction_processing', ids);
-  await db.update('extractions', extractionId, { status: 'processing', updatedAt: COMMIT_TIME });
 
   try {
     const schema = getSchema(String(extraction.schema));
@@ -362,18 +383,27 @@ export async function processExtraction(
       attempts: completion.attempts.length,
       issues: result.result.issues.length,
     });
+    await publishExtractionEvent(services, { ...ids, event: 'extraction.succeeded' });
   } catch (err) {
     if (!(err instanceof TerminalExtractionError)) throw err;
-    await db.runTransaction(async (tx) => {
+    const failed = await db.runTransaction(async (tx) => {
       const current = await tx.get('extractions', extractionId);
-      if (!current || current.status === 'succeeded' || current.status === 'failed') return;
+      if (!current || current.status === 'succeeded' || current.status === 'failed') return false;
       tx.update('extractions', extractionId, {
         status: 'failed',
         error: { code: err.code, message: err.message },
+        // No evidence record exists for a failure: the provider attempts are kept here.
+        ...(err.attempts.length > 0 ? { attempts: err.attempts.map((a) => ({ ...a })) } : {}),
         updatedAt: COMMIT_TIME,
         completedAt: COMMIT_TIME,
       });
+      return true;
     });
-    log('extraction_failed', { ...ids, code: err.code });
+    if (!failed) {
+      log('extraction_redelivered', { ...ids, status: 'raced' });
+      return;
+    }
+    log('extraction_failed', { ...ids, code: err.code, attempts: err.attempts.length });
+    await publishExtractionEvent(services, { ...ids, event: 'extraction.failed' });
   }
 }

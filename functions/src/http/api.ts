@@ -9,6 +9,7 @@ import { registerApiKeyRoutes } from './api-keys-routes';
 import { authenticate } from './auth';
 import { registerEvidenceRoutes } from './evidence-routes';
 import { Router } from './router';
+import { registerWebhookRoutes } from './webhooks-routes';
 
 export function createApiRouter(services: Services): Router {
   const router = new Router();
@@ -53,5 +54,6 @@ export function createApiRouter(services: Services): Router {
   registerApiKeyRoutes(router, services);
 
   registerEvidenceRoutes(router, services);
+  registerWebhookRoutes(router, services);
   return router;
 }

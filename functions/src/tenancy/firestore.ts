@@ -23,6 +23,8 @@ export const TENANT_COLLECTIONS = [
   'sealIntents',
   'dataKeys',
   'idempotencyKeys',
+  'webhooks',
+  'webhookDeliveries',
 ] as const;
 export type TenantCollection = (typeof TENANT_COLLECTIONS)[number];
 

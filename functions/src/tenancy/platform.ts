@@ -10,6 +10,16 @@ import { COMMIT_TIME, isValidId, TenantDb, type Databases } from './firestore';
 export const PROVIDERS = ['openai', 'anthropic'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+const ProviderModels = z.partialRecord(z.enum(PROVIDERS), z.string().min(1).max(100));
+
+/** Which provider serves a request first, which one (if any) it may fail over to. */
+export const ProviderChoiceSchema = z.object({
+  primary: z.enum(PROVIDERS),
+  fallback: z.enum(PROVIDERS).nullable(),
+  models: ProviderModels.optional(),
+});
+export type ProviderChoice = z.infer<typeof ProviderChoiceSchema>;
+
 export const TenantProfileSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -28,6 +38,10 @@ export const TenantProfileSchema = z.object({
   providers: z.object({
     primary: z.enum(PROVIDERS),
     fallback: z.enum(PROVIDERS).nullable(),
+    /** Model aliases per provider, instead of the platform's configured defaults. */
+    models: ProviderModels.optional(),
+    /** Per-schema overrides of the provider order (and models), keyed by schema name. */
+    bySchema: z.record(z.string(), ProviderChoiceSchema).optional(),
   }),
   /**
    * How long this tenant's sealed evidence stays Locked in the audit bucket. Applied as
@@ -95,6 +109,12 @@ export class PlatformDb {
   /** Create-only: onboarding the same tenant twice fails instead of overwriting its keys. */
   async createTenant(profile: Omit<TenantProfile, 'createdAt'>): Promise<void> {
     await this.db.doc(`tenants/${profile.id}`).create({ ...profile, createdAt: COMMIT_TIME });
+  }
+
+  /** Replaces the tenant's provider settings (order, failover, models, per-schema overrides). */
+  async setTenantProviders(tenantId: string, providers: TenantProfile['providers']): Promise<void> {
+    const parsed = TenantProfileSchema.shape.providers.parse(providers);
+    await this.db.doc(`tenants/${tenantId}`).update({ providers: parsed });
   }
 
   async setTenantStatus(tenantId: string, status: TenantProfile['status']): Promise<void> {
