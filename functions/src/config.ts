@@ -59,6 +59,8 @@ const EnvSchema = z.object({
   WRAPPING_KEY_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 300),
   WRAPPING_KEY_CACHE_MAX_ENTRIES: wholeNumber(1, 100_000, 1000),
   MAX_DOCUMENT_BYTES: wholeNumber(1, 1024 * 1024 * 1024, 20 * 1024 * 1024),
+  /** PDFs with more pages are refused (422 too_many_pages) before any text is extracted. */
+  MAX_PDF_PAGES: wholeNumber(1, 10_000, 50),
   LLM_TIMEOUT_MS: wholeNumber(100, 600_000, 60_000),
   LLM_MAX_RETRIES: wholeNumber(0, 10, 2),
   /** Backoff between provider attempts: the first retry waits base/2..base, doubling to max. */

@@ -40,7 +40,23 @@ export class AnthropicProvider implements LlmProvider {
         model: request.model,
         max_tokens: 4096,
         system: request.system,
-        messages: [{ role: 'user', content: request.documentText }],
+        messages: [
+          {
+            role: 'user',
+            content: request.image
+              ? [
+                  {
+                    type: 'image',
+                    source: {
+                      type: 'base64',
+                      media_type: request.image.mediaType,
+                      data: request.image.base64,
+                    },
+                  },
+                ]
+              : request.documentText,
+          },
+        ],
         tools: [
           {
             name: toolName,

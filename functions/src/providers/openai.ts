@@ -40,7 +40,19 @@ export class OpenAiProvider implements LlmProvider {
         store: false,
         messages: [
           { role: 'system', content: request.system },
-          { role: 'user', content: request.documentText },
+          {
+            role: 'user',
+            content: request.image
+              ? [
+                  {
+                    type: 'image_url',
+                    image_url: {
+                      url: `data:${request.image.mediaType};base64,${request.image.base64}`,
+                    },
+                  },
+                ]
+              : request.documentText,
+          },
         ],
         response_format: {
           type: 'json_schema',

@@ -3,7 +3,10 @@ import type { ProviderName } from '../tenancy/platform';
 export interface ProviderRequest {
   model: string;
   system: string;
+  /** The document as text; empty when it is an image. */
   documentText: string;
+  /** The document as an image, for vision-capable models (the user message is the image). */
+  image?: { mediaType: 'image/png' | 'image/jpeg'; base64: string } | undefined;
   schemaName: string;
   jsonSchema: Record<string, unknown>;
 }
