@@ -5,6 +5,8 @@
  * the providers' structured-output modes and the validator applied to what comes back.
  */
 import { z } from 'zod';
+import type { TenantDb } from '../tenancy/firestore';
+import { customExtractionSchema, getCustomSchema } from './custom-schemas';
 
 function grounded<T extends z.ZodType>(value: T, description: string) {
   return z
@@ -59,6 +61,10 @@ export interface ExtractionSchema {
   /** Fields holding money amounts, normalized to decimal strings. */
   amountFields: readonly string[];
   dateFields: readonly string[];
+  /** Built-in schemas answer grounded fields; custom ones answer the tenant's schema as given. */
+  kind?: 'builtIn' | 'custom';
+  /** Post-processing steps to run, when not the full built-in list. */
+  steps?: readonly { step: string; version: number }[];
 }
 
 function define(
@@ -73,7 +79,7 @@ function define(
     unknown
   >;
   delete jsonSchema.$schema;
-  return { name, version, modelOutput, jsonSchema, amountFields, dateFields };
+  return { name, version, modelOutput, jsonSchema, amountFields, dateFields, kind: 'builtIn' };
 }
 
 export const BUILT_IN_SCHEMAS = {
@@ -92,4 +98,18 @@ export const SCHEMA_NAMES = Object.keys(BUILT_IN_SCHEMAS);
 export function getSchema(name: string): ExtractionSchema | undefined {
   const schemas: Record<string, ExtractionSchema> = BUILT_IN_SCHEMAS;
   return Object.hasOwn(schemas, name) ? schemas[name] : undefined;
+}
+
+/**
+ * A built-in schema, or the tenant's custom schema of that name (built-in names cannot be
+ * registered, so the two never shadow each other).
+ */
+export async function resolveSchema(
+  db: TenantDb,
+  name: string,
+): Promise<ExtractionSchema | undefined> {
+  const builtIn = getSchema(name);
+  if (builtIn) return builtIn;
+  const custom = await getCustomSchema(db, name);
+  return custom ? customExtractionSchema(custom.name, custom.jsonSchema) : undefined;
 }

@@ -23,6 +23,7 @@ export const TENANT_COLLECTIONS = [
   'sealIntents',
   'dataKeys',
   'idempotencyKeys',
+  'schemas',
   'webhooks',
   'webhookDeliveries',
 ] as const;
