@@ -17,7 +17,7 @@ import {
 } from '../crypto/envelope';
 import { contentHash, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
 import { log } from '../logging';
-import type { LlmProvider, ProviderResponse } from '../providers/provider';
+import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
 import type { Services } from '../services';
 import { parseGsUri } from '../storage/object-store';
 import { COMMIT_TIME, isAlreadyExists, type TenantDb } from '../tenancy/firestore';
@@ -31,7 +31,8 @@ import {
   type AttemptOutcome,
 } from './retry';
 import { buildSystemPrompt } from './prompt';
-import { getSchema } from './schemas';
+import { documentInput } from './documents';
+import { resolveSchema } from './schemas';
 import type { Actor, ExtractionMessage } from './submit';
 
 type Outcome = AttemptOutcome;
@@ -108,6 +109,7 @@ async function callModels(
   request: {
     system: string;
     documentText: string;
+    image?: ProviderRequest['image'];
     schemaName: string;
     jsonSchema: Record<string, unknown>;
   },
@@ -244,7 +246,7 @@ export async function processExtraction(
   log('extraction_processing', ids);
 
   try {
-    const schema = getSchema(String(extraction.schema));
+    const schema = await resolveSchema(db, String(extraction.schema));
     if (!schema)
       throw new TerminalExtractionError('unknown_schema', 'the schema is no longer available');
     const documentMeta = await db.get('documents', extractionId);
@@ -260,7 +262,17 @@ export async function processExtraction(
       await services.objects.get(bucket, name),
       'document',
     );
-    const documentText = documentBytes.toString('utf8');
+    // Text as is, a PDF's text layer, or an image sent as image input (nothing to ground in).
+    const { input, documentText } = await documentInput(
+      documentBytes,
+      String(documentMeta.contentType),
+      services.config,
+    ).catch((err: unknown) => {
+      throw new TerminalExtractionError(
+        'document_unreadable',
+        err instanceof Error ? err.message : 'the document cannot be read',
+      );
+    });
 
     const prompt = buildSystemPrompt(schema);
     const resultRef: ObjectRef = { kind: 'result', id: extractionId };
@@ -274,10 +286,11 @@ export async function processExtraction(
       {
         system: prompt.system,
         documentText,
+        image: input.kind === 'image' ? input : undefined,
         schemaName: schema.name,
         jsonSchema: schema.jsonSchema,
       },
-      (raw) => runSteps(raw, { documentText, schema }, commit),
+      (raw) => runSteps(raw, { documentText, schema }, commit, schema.steps),
       ids,
     );
     const { response, provider, result } = completion;

@@ -1,29 +1,97 @@
 /**
  * Accepting an extraction: the original is encrypted under a fresh data key and stored
- * create-only, its records are committed in one transaction, then a reference-only message
- * goes to the worker. Any failure undoes what was written, so a rejected request leaves nothing.
+ * create-only, its records (and its idempotency key) are committed in one transaction, then a
+ * reference-only message goes to the worker. Every check runs before the first write, and any
+ * failure after it undoes what was written, so a rejected request leaves nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { badRequest, forbidden, payloadTooLarge, unsupportedMediaType } from '../errors';
+import { badRequest, conflict, forbidden } from '../errors';
 import { commitment, dataKeyId, objectAad, sealBytes, type ObjectRef } from '../crypto/envelope';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
-import { COMMIT_TIME } from '../tenancy/firestore';
+import { COMMIT_TIME, isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
-import { getSchema, SCHEMA_NAMES } from './schemas';
+import { SUPPORTED_CONTENT_TYPES, validateDocument } from './documents';
+import { idempotencyDocId, priorExtraction, requestHash } from './idempotency';
+import { resolveSchema, SCHEMA_NAMES } from './schemas';
 
-export const SUPPORTED_CONTENT_TYPES = ['text/plain'] as const;
+export { SUPPORTED_CONTENT_TYPES };
+
+const Metadata = z
+  .record(z.string().min(1).max(64), z.string().max(256))
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries');
 
 export const CreateExtractionBody = z.strictObject({
   document: z.union([
-    z.strictObject({ contentType: z.string(), text: z.string() }),
-    z.strictObject({ contentType: z.string(), data: z.base64() }),
+    z.strictObject({
+      contentType: z
+        .string()
+        .max(255)
+        .describe('text/plain, application/pdf, image/png or image/jpeg'),
+      text: z.string().describe('The document as text (text/plain only).'),
+    }),
+    z.strictObject({
+      contentType: z.string().max(255),
+      data: z.base64().describe('The document bytes, base64.'),
+    }),
   ]),
-  schema: z.string().min(1).max(64),
-  metadata: z.record(z.string().max(64), z.string().max(256)).optional(),
+  schema: z.string().min(1).max(64).describe('invoice, receipt or a custom schema name'),
+  webhookUrl: z
+    .url({ protocol: /^https$/ })
+    .max(2048)
+    .optional(),
+  metadata: Metadata.optional(),
 });
 export type CreateExtractionBody = z.infer<typeof CreateExtractionBody>;
+
+/** The `schema` and other fields of a multipart upload (the document is the `file` part). */
+export const MultipartFields = z.strictObject({
+  schema: z.string().min(1).max(64),
+  webhookUrl: z
+    .url({ protocol: /^https$/ })
+    .max(2048)
+    .optional(),
+  metadata: z
+    .string()
+    .max(16_384)
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'metadata must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(Metadata)
+    .optional(),
+});
+
+/** One submission, however it arrived (JSON or multipart). */
+export interface SubmissionRequest {
+  contentType: string;
+  bytes: Buffer;
+  schema: string;
+  webhookUrl?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+export function fromJsonBody(
+  body: CreateExtractionBody,
+): Omit<SubmissionRequest, 'idempotencyKey'> {
+  const bytes =
+    'text' in body.document
+      ? Buffer.from(body.document.text, 'utf8')
+      : Buffer.from(body.document.data, 'base64');
+  return {
+    contentType: body.document.contentType,
+    bytes,
+    schema: body.schema,
+    webhookUrl: body.webhookUrl,
+    metadata: body.metadata,
+  };
+}
 
 /** What the worker receives: references only, never document content. */
 export const ExtractionMessage = z.strictObject({
@@ -45,9 +113,11 @@ export function documentObjectName(tenantId: string, extractionId: string): stri
   return `tenants/${tenantId}/documents/${extractionId}`;
 }
 
+export const EXTRACTION_STATUSES = ['queued', 'processing', 'succeeded', 'failed'] as const;
+
 export interface ExtractionView {
   id: string;
-  status: 'queued' | 'processing' | 'succeeded' | 'failed';
+  status: (typeof EXTRACTION_STATUSES)[number];
   schema: string;
   createdAt: string | null;
   result?: unknown;
@@ -55,6 +125,7 @@ export interface ExtractionView {
   model?: unknown;
   error?: { code: string; message: string };
   metadata?: Record<string, string>;
+  webhookUrl?: string;
 }
 
 export function toExtractionView(id: string, data: Record<string, unknown>): ExtractionView {
@@ -69,37 +140,57 @@ export function toExtractionView(id: string, data: Record<string, unknown>): Ext
   if (data.model !== undefined) view.model = data.model;
   if (data.error !== undefined) view.error = data.error as { code: string; message: string };
   if (data.metadata !== undefined) view.metadata = data.metadata as Record<string, string>;
+  if (typeof data.webhookUrl === 'string') view.webhookUrl = data.webhookUrl;
   return view;
+}
+
+/** The extraction an earlier request with the same key created, or a 409. */
+async function replay(
+  db: TenantDb,
+  key: string,
+  hash: string,
+): Promise<ExtractionView | undefined> {
+  const prior = await priorExtraction(db, key, hash);
+  if (prior === undefined) return undefined;
+  const data = await db.get('extractions', prior);
+  if (!data) {
+    throw conflict('idempotency_conflict', 'the extraction this Idempotency-Key created is gone');
+  }
+  return toExtractionView(prior, data);
+}
+
+export interface Submitted {
+  view: ExtractionView;
+  /** True when an earlier request with the same Idempotency-Key created it. */
+  replayed: boolean;
 }
 
 export async function submitExtraction(
   services: Services,
   tenant: TenantProfile,
   actor: Actor,
-  body: CreateExtractionBody,
-): Promise<ExtractionView> {
+  request: SubmissionRequest,
+): Promise<Submitted> {
   const { config, keys, objects } = services;
   if (tenant.status !== 'active') throw forbidden('tenant_inactive', 'this tenant is not active');
-  const schema = getSchema(body.schema);
+  const db = services.platform.tenantDb(tenant);
+  const schema = await resolveSchema(db, request.schema);
   if (!schema) {
-    throw badRequest('unknown_schema', `schema must be one of: ${SCHEMA_NAMES.join(', ')}`);
-  }
-  const contentType = body.document.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!(SUPPORTED_CONTENT_TYPES as readonly string[]).includes(contentType)) {
-    throw unsupportedMediaType(
-      `document.contentType must be one of: ${SUPPORTED_CONTENT_TYPES.join(', ')}`,
+    throw badRequest(
+      'unknown_schema',
+      `schema must be one of: ${SCHEMA_NAMES.join(', ')}, or a custom schema of this tenant`,
     );
   }
-  const bytes =
-    'text' in body.document
-      ? Buffer.from(body.document.text, 'utf8')
-      : Buffer.from(body.document.data, 'base64');
-  if (bytes.length > config.MAX_DOCUMENT_BYTES) {
-    throw payloadTooLarge(`document exceeds ${config.MAX_DOCUMENT_BYTES} bytes`);
+  const contentType = await validateDocument(request.bytes, request.contentType, config);
+  const bytes = request.bytes;
+  const key = request.idempotencyKey;
+  const hash =
+    key === undefined ? undefined : requestHash({ ...request, contentType, schema: schema.name });
+  if (key !== undefined && hash !== undefined) {
+    const earlier = await replay(db, key, hash);
+    if (earlier) return { view: earlier, replayed: true };
   }
-  if (bytes.length === 0) throw badRequest('empty_document', 'document is empty');
 
-  const db = services.platform.tenantDb(tenant);
   const extractionId = newExtractionId();
   const ref: ObjectRef = { kind: 'document', id: extractionId };
   const { dataKey, wrapped } = await keys.newDataKey(tenant, ref);
@@ -129,14 +220,30 @@ export async function submitExtraction(
         schemaVersion: schema.version,
         documentId: extractionId,
         actor,
-        ...(body.metadata ? { metadata: body.metadata } : {}),
+        ...(request.metadata ? { metadata: request.metadata } : {}),
+        ...(request.webhookUrl ? { webhookUrl: request.webhookUrl } : {}),
+        // Listing order: whole milliseconds, so a page cursor names a position exactly (commit
+        // times have microseconds that records read back as ISO strings cannot carry).
+        submittedAt: isoToTimestamp(new Date().toISOString()),
         createdAt: COMMIT_TIME,
         updatedAt: COMMIT_TIME,
       });
+      if (key !== undefined) {
+        tx.create('idempotencyKeys', idempotencyDocId(key), {
+          requestSha256: hash,
+          extractionId,
+          createdAt: COMMIT_TIME,
+        });
+      }
       return Promise.resolve();
     });
   } catch (err) {
     await objects.delete(config.DOCUMENTS_BUCKET, objectName, { ignoreNotFound: true });
+    // A concurrent request with the same key won the race: answer what it created.
+    if (key !== undefined && hash !== undefined && isAlreadyExists(err)) {
+      const earlier = await replay(db, key, hash);
+      if (earlier) return { view: earlier, replayed: true };
+    }
     throw err;
   }
   try {
@@ -155,6 +262,7 @@ export async function submitExtraction(
       tx.delete('extractions', extractionId)
         .delete('documents', extractionId)
         .delete('dataKeys', dataKeyId(ref));
+      if (key !== undefined) tx.delete('idempotencyKeys', idempotencyDocId(key));
       return Promise.resolve();
     });
     await objects.delete(config.DOCUMENTS_BUCKET, objectName, { ignoreNotFound: true });
@@ -167,5 +275,8 @@ export async function submitExtraction(
     bytes: bytes.length,
   });
   const created = await db.get('extractions', extractionId);
-  return toExtractionView(extractionId, created ?? { status: 'queued', schema: schema.name });
+  return {
+    view: toExtractionView(extractionId, created ?? { status: 'queued', schema: schema.name }),
+    replayed: false,
+  };
 }
