@@ -1,0 +1,236 @@
+/**
+ * Arbitrary input at `POST /v1/extractions` on the running stack: random JSON, random bytes,
+ * huge strings up to the size limit, wrong types, odd content types and header values. Never a
+ * 5xx; every 4xx of ours is the typed error shape; a rejected request writes nothing.
+ *
+ * One case is answered by the functions framework before our code runs: a body declared as
+ * JSON that does not parse. Its express body parser answers a plain 400 page (NODE_ENV is
+ * `production` in every deployment, so without a stack trace); `frameworkAnswered` below pins
+ * that exact case and asserts what it may and may not contain.
+ */
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { FieldPath, Firestore } from '@google-cloud/firestore';
+import { parseConfig } from '../../functions/src/config';
+import { createServices, type Services } from '../../functions/src/services';
+import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { makePdf, makePng } from '../fixtures/documents';
+import { stack, withCanary } from '../support/api';
+
+let services: Services;
+let db: Firestore;
+let tenantId: string;
+let key: string;
+const limit = parseConfig().MAX_DOCUMENT_BYTES;
+
+beforeAll(async () => {
+  services = createServices(parseConfig());
+  db = new Firestore({ projectId: stack().projectId });
+  tenantId = `prop-${randomBytes(4).toString('hex')}`;
+  key = (await onboardTenant(services, { tenantId, name: 'extraction property' })).apiKey.token;
+}, 60_000);
+
+afterAll(async () => {
+  await db.terminate();
+  await services.close();
+});
+
+/**
+ * Data keys of documents (`document-<id>`): the worker adds response and result keys for
+ * accepted extractions in the background, which say nothing about a rejected request.
+ */
+async function documentKeys(): Promise<number> {
+  const snapshot = await db
+    .collection(`tenants/${tenantId}/dataKeys`)
+    .where(FieldPath.documentId(), '>=', 'document-')
+    .where(FieldPath.documentId(), '<', 'document.')
+    .count()
+    .get();
+  return snapshot.data().count;
+}
+
+async function counts(): Promise<[number, number]> {
+  const count = async (c: string) =>
+    (await db.collection(`tenants/${tenantId}/${c}`).count().get()).data().count;
+  return [await count('extractions'), await documentKeys()];
+}
+
+const canaryText = fc.string({ maxLength: 200 }).map((s) => withCanary(s));
+const jsonValue = fc.jsonValue({ maxDepth: 3 });
+const hugeString = fc
+  .constantFrom(limit - 16, limit + 1, Math.floor(limit / 2))
+  .map((n) => withCanary('A'.repeat(n)));
+
+const document = fc.oneof(
+  fc.record({ contentType: fc.constant('text/plain'), text: canaryText }),
+  fc.record({
+    contentType: fc.constantFrom('application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'x'),
+    data: fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('base64')),
+      fc.constantFrom(
+        makePdf([[withCanary('Total: 1.00')]]).toString('base64'),
+        makePdf([[]]).toString('base64'),
+        makePng(withCanary('Total: 1.00')).toString('base64'),
+        'not base64 at all!',
+      ),
+    ),
+  }),
+  fc.record({ contentType: jsonValue, text: jsonValue }, { requiredKeys: [] }),
+  jsonValue,
+);
+
+/** Bodies that are JSON objects shaped more or less like a submission. */
+const nearlyValid = fc.record(
+  {
+    document,
+    schema: fc.oneof(fc.constantFrom('invoice', 'receipt', 'nope', ''), jsonValue),
+    webhookUrl: fc.oneof(fc.webUrl(), jsonValue),
+    metadata: fc.oneof(fc.dictionary(fc.string(), fc.string()), jsonValue),
+    extra: jsonValue,
+  },
+  { requiredKeys: ['document', 'schema'] },
+);
+
+interface Attempt {
+  contentType: string | undefined;
+  body: Buffer | undefined;
+  headers: Record<string, string>;
+  /** True when the framework's JSON parser will refuse the body before our code sees it. */
+  frameworkAnswered: boolean;
+}
+
+function strictJsonFails(text: string): boolean {
+  const trimmed = text.trimStart();
+  if (trimmed === '') return false; // an empty body parses as {}
+  if (trimmed[0] !== '{' && trimmed[0] !== '[') return true;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const JSON_TYPES = new Set(['application/json', 'application/cloudevents+json']);
+
+const contentType = fc.oneof(
+  fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/cloudevents+json',
+    'multipart/form-data; boundary=xyz',
+    'multipart/form-data',
+    'text/plain',
+    'application/octet-stream',
+    'application/x-www-form-urlencoded',
+    'image/png',
+    'application/pdf',
+  ),
+  fc.stringMatching(/^[a-z]{1,10}\/[a-z0-9.+-]{1,20}$/),
+  fc.constant(undefined),
+);
+
+const body = fc.oneof(
+  { weight: 4, arbitrary: nearlyValid.map((v) => Buffer.from(JSON.stringify(v))) },
+  { weight: 2, arbitrary: jsonValue.map((v) => Buffer.from(JSON.stringify(v))) },
+  { weight: 2, arbitrary: fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 500 }).map((s) => Buffer.from(s)) },
+  {
+    weight: 1,
+    arbitrary: hugeString.map((s) =>
+      Buffer.from(
+        JSON.stringify({ document: { contentType: 'text/plain', text: s }, schema: 'x' }),
+      ),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.uint8Array({ maxLength: 400 }), fc.string({ maxLength: 40 }))
+      .map(([bytes, field]) =>
+        Buffer.concat([
+          Buffer.from(`--xyz\r\nContent-Disposition: form-data; name="${field}"\r\n\r\n`),
+          Buffer.from(bytes),
+          Buffer.from('\r\n--xyz--\r\n'),
+        ]),
+      ),
+  },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+);
+
+const headerValue = fc.stringMatching(/^[\x20-\x7e]{0,200}$/);
+
+const attempt: fc.Arbitrary<Attempt> = fc
+  .record({
+    contentType,
+    body,
+    idempotencyKey: fc.option(headerValue, { nil: undefined }),
+    auth: fc.constantFrom('valid', 'valid', 'valid', 'missing', 'garbage'),
+  })
+  .map(({ contentType: type, body: bytes, idempotencyKey, auth }) => {
+    const headers: Record<string, string> = {};
+    if (auth === 'valid') headers.Authorization = `Bearer ${key}`;
+    if (auth === 'garbage') headers.Authorization = 'Bearer pvn_garbage';
+    if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
+    const mediaType = type?.split(';')[0]?.trim() ?? '';
+    const frameworkAnswered =
+      bytes !== undefined && JSON_TYPES.has(mediaType) && strictJsonFails(bytes.toString('utf8'));
+    return { contentType: type, body: bytes, headers, frameworkAnswered };
+  });
+
+it('never answers 5xx, always the typed error shape, and writes nothing for a rejection', async () => {
+  const outcomes = new Map<string, number>();
+  const seen = (kind: string) => outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+  await fc.assert(
+    fc.asyncProperty(attempt, async (a) => {
+      const before = await counts();
+      const headers = { ...a.headers, ...(a.contentType ? { 'Content-Type': a.contentType } : {}) };
+      const response = await fetch(`${stack().apiUrl}/v1/extractions`, {
+        method: 'POST',
+        headers,
+        body: a.body,
+      });
+      const text = await response.text();
+      const after = await counts();
+      expect(response.status).toBeLessThan(500);
+
+      if (response.status === 202 || response.status === 200) {
+        expect(JSON.parse(text)).toMatchObject({ id: expect.any(String) as string });
+        seen('accepted');
+        if (response.status === 202) expect(after).toEqual([before[0] + 1, before[1] + 1]);
+        else expect(after).toEqual(before);
+        return;
+      }
+      expect(after).toEqual(before);
+      if (a.frameworkAnswered) {
+        // The one answer that is not ours: the framework's body parser refusing the JSON.
+        seen('framework');
+        expect(response.status).toBe(400);
+        expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(text).not.toMatch(/\bat [\w.<>]+ \(|node_modules|SyntaxError|Unexpected token/);
+        const sent = a.body?.toString('utf8') ?? '';
+        if (sent.trim().length >= 4) expect(text).not.toContain(sent.trim().slice(0, 40));
+        return;
+      }
+      seen(`typed ${String(response.status)}`);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      const parsed = JSON.parse(text) as { error?: Record<string, unknown> };
+      expect(parsed).toEqual({
+        error: expect.objectContaining({
+          code: expect.stringMatching(/^[a-z_]+$/) as string,
+          message: expect.any(String) as string,
+          requestId: response.headers.get('x-request-id'),
+        }) as unknown,
+      });
+      expect(Object.keys(parsed.error ?? {}).sort()).toEqual(
+        expect.arrayContaining(['code', 'message', 'requestId']),
+      );
+    }),
+    { numRuns: 100 },
+  );
+  // The generators reach every kind of answer, so the assertions above were exercised.
+  const kinds = [...outcomes.keys()];
+  expect(kinds).toEqual(
+    expect.arrayContaining(['framework', 'typed 400', 'typed 401', 'typed 415']),
+  );
+}, 600_000);
