@@ -52,6 +52,14 @@ describe('parseConfig', () => {
       SEAL_SAFETY_SECONDS: 60,
       EVIDENCE_RETENTION_DAYS: 2557,
       AUDIT_EXPORT_PREFIX: 'evidence',
+      MAX_PDF_PAGES: 50,
+      LLM_RETRY_BASE_MS: 250,
+      LLM_RETRY_MAX_BACKOFF_MS: 10_000,
+      LLM_RETRY_AFTER_CAP_MS: 30_000,
+      NOTIFICATIONS_TOPIC: 'notifications',
+      WEBHOOK_ALLOW_LOOPBACK: false,
+      WEBHOOK_TIMEOUT_MS: 10_000,
+      WEBHOOK_MAX_ATTEMPTS: 8,
     });
   });
 
