@@ -35,7 +35,15 @@ const MARKER = `VICTIM-DOC-${run}`;
 
 let services: Services;
 let routes: Route[];
-const victim = { key: '', keyId: '', extractionId: '', evidenceId: '', spareKeyId: '' };
+const victim = {
+  key: '',
+  keyId: '',
+  extractionId: '',
+  evidenceId: '',
+  spareKeyId: '',
+  schemaName: `victim_schema_${run}`,
+  webhookId: '',
+};
 const attacker = {
   key: '',
   keyId: '',
@@ -60,6 +68,8 @@ const NEVER = {
   extractions: 'ex_000000000000000000000000',
   evidence: 'ev_ex_000000000000000000000000',
   'api-keys': '0000000000000000',
+  schemas: 'never_registered',
+  webhooks: 'wh_000000000000000000000000',
 };
 
 /** The id for a path parameter, by the collection segment before it. */
@@ -84,7 +94,19 @@ const victimIds = () => ({
   extractions: victim.extractionId,
   evidence: victim.evidenceId,
   'api-keys': victim.spareKeyId,
+  schemas: victim.schemaName,
+  webhooks: victim.webhookId,
 });
+
+/** Routes anyone may call: health and the API's own description. */
+const OPEN_ROUTES = ['GET /healthz', 'GET /v1/openapi.json'];
+
+const PROBE_SCHEMA = {
+  type: 'object',
+  properties: { total: { type: 'number' } },
+  required: ['total'],
+  additionalProperties: false,
+};
 
 /** A valid body for routes that create something; other routes are sent none. */
 function bodyFor(route: Route): unknown {
@@ -93,6 +115,8 @@ function bodyFor(route: Route): unknown {
     return { document: { contentType: 'text/plain', text: 'Total: 1.00' }, schema: 'invoice' };
   // keys:admin only: the scope every caller that may reach this route holds (no escalation).
   if (route.pattern === '/v1/api-keys') return { name: 'probe', scopes: ['keys:admin'] };
+  if (route.pattern === '/v1/schemas') return { name: `probe_${run}`, jsonSchema: PROBE_SCHEMA };
+  if (route.pattern === '/v1/webhooks') return { url: 'https://127.0.0.1:9/hook' };
   return {};
 }
 
@@ -148,6 +172,19 @@ beforeAll(async () => {
     body: { name: 'spare', scopes: ['extractions:read'] },
   });
   victim.spareKeyId = (spare.body as { keyId: string }).keyId;
+  const schema = await callApi('/v1/schemas', {
+    method: 'POST',
+    key: victim.key,
+    body: { name: victim.schemaName, jsonSchema: PROBE_SCHEMA },
+  });
+  expect(schema.status).toBe(201);
+  const webhook = await callApi('/v1/webhooks', {
+    method: 'POST',
+    key: victim.key,
+    body: { url: 'https://127.0.0.1:9/victim-hook' },
+  });
+  expect(webhook.status).toBe(201);
+  victim.webhookId = (webhook.body as { id: string }).id;
 
   const newKey = async (scopes: ApiKeyScope[]) => {
     const reply = await callApi('/v1/api-keys', {
@@ -251,11 +288,11 @@ describe('the route list', () => {
       if (reply.status !== 401) open.push(label(route));
       else expect(reply.body).toMatchObject({ error: { code: 'missing_credentials' } });
     }
-    expect(open).toEqual(['GET /healthz']);
+    expect(open).toEqual(OPEN_ROUTES);
   });
 });
 
-const authenticated = () => routes.filter((r) => r.pattern !== '/healthz');
+const authenticated = () => routes.filter((r) => !OPEN_ROUTES.includes(label(r)));
 
 describe("another tenant's ids", () => {
   it.each([
@@ -497,6 +534,13 @@ describe('scopes', () => {
     ['POST /v1/api-keys', 'keys:admin'],
     ['DELETE /v1/api-keys/:keyId', 'keys:admin'],
     ['POST /v1/api-keys/:keyId/rotate', 'keys:admin'],
+    ['GET /v1/schemas', 'extractions:read'],
+    ['GET /v1/schemas/:name', 'extractions:read'],
+    ['POST /v1/schemas', 'schemas:write'],
+    ['GET /v1/webhooks', 'keys:admin'],
+    ['POST /v1/webhooks', 'keys:admin'],
+    ['DELETE /v1/webhooks/:id', 'keys:admin'],
+    ['GET /v1/extractions/:id/receipt', 'extractions:read'],
   ])('%s needs %s', async (name, scope) => {
     const route = routes.find((r) => label(r) === name);
     if (!route) throw new Error(`${name} is not served`);

@@ -33,13 +33,16 @@ export function registerSchemaRoutes(router: Router, services: Services): void {
   const builtIns: ExtractionSchema[] = Object.values(BUILT_IN_SCHEMAS);
 
   router.on('GET', '/v1/schemas', async ({ req, requestId }) => {
-    const { tenant } = await authenticate(services, req, requestId);
+    const { principal, tenant } = await authenticate(services, req, requestId);
+    // Reading what the tenant extracts with is part of reading its extractions.
+    requireScope(principal, 'extractions:read');
     const custom = await listCustomSchemas(services.platform.tenantDb(tenant));
     return { status: 200, body: { data: [...builtIns.map(builtInView), ...custom] } };
   });
 
   router.on('GET', '/v1/schemas/:name', async ({ req, params, requestId }) => {
-    const { tenant } = await authenticate(services, req, requestId);
+    const { principal, tenant } = await authenticate(services, req, requestId);
+    requireScope(principal, 'extractions:read');
     const name = params.name ?? '';
     const builtIn = builtIns.find((s) => s.name === name);
     if (builtIn) return { status: 200, body: builtInView(builtIn) };
