@@ -29,6 +29,12 @@ const EVENTS = {
   webhook_delivery_failed: 'WARNING',
   webhook_delivery_abandoned: 'ERROR',
   notifier_error: 'ERROR',
+  extraction_erased: 'NOTICE',
+  kek_rotated: 'NOTICE',
+  kek_rotation_failed: 'ERROR',
+  cmek_registered: 'NOTICE',
+  cmek_refused: 'WARNING',
+  tenant_offboarded: 'NOTICE',
   config_invalid: 'CRITICAL',
 } as const;
 

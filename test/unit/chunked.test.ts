@@ -37,7 +37,7 @@ async function throughStream(stream: ChunkedStream, input: Buffer): Promise<Buff
   return Buffer.concat(parts);
 }
 
-async function decryptViaStream(sealed: Buffer, withAad = aad): Promise<Buffer> {
+async function decryptViaStream(sealed: Buffer, withAad: Buffer = aad): Promise<Buffer> {
   return throughStream(decryptStream(key, withAad, 'document'), sealed);
 }
 

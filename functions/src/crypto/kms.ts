@@ -29,6 +29,68 @@ export interface KeyManager {
   getPublicKeyPem(keyVersionName: string): Promise<string>;
 }
 
+export type KeyVersionState =
+  | 'ENABLED'
+  | 'DISABLED'
+  | 'DESTROY_SCHEDULED'
+  | 'DESTROYED'
+  | 'PENDING_GENERATION'
+  | 'PENDING_IMPORT'
+  | 'IMPORT_FAILED'
+  | 'GENERATION_FAILED'
+  | 'PENDING_EXTERNAL_DESTRUCTION'
+  | 'EXTERNAL_DESTRUCTION_FAILED'
+  | 'CRYPTO_KEY_VERSION_STATE_UNSPECIFIED';
+
+export interface KeyVersionInfo {
+  name: string;
+  state: KeyVersionState;
+}
+
+export interface CryptoKeyInfo {
+  name: string;
+  purpose: string;
+  primary: KeyVersionInfo | null;
+}
+
+/**
+ * Key lifecycle (rotation, CMEK checks, offboarding). A separate port from `KeyManager` so the
+ * request path's test doubles need not implement it; `CloudKmsKeyManager` implements both.
+ */
+export interface KeyVersionManager {
+  getCryptoKey(keyName: string): Promise<CryptoKeyInfo>;
+  listCryptoKeyVersions(keyName: string): Promise<KeyVersionInfo[]>;
+  /** A new ENABLED version; it does not become primary (as in Cloud KMS). */
+  createCryptoKeyVersion(keyName: string): Promise<KeyVersionInfo>;
+  setPrimaryVersion(keyName: string, versionName: string): Promise<void>;
+  disableCryptoKeyVersion(versionName: string): Promise<KeyVersionInfo>;
+  /** Schedules destruction (Cloud KMS keeps it restorable for the key's destroy duration). */
+  destroyCryptoKeyVersion(versionName: string): Promise<KeyVersionInfo>;
+}
+
+export function hasKeyVersionManager(
+  keyManager: KeyManager,
+): keyManager is KeyManager & KeyVersionManager {
+  const candidate = keyManager as Partial<KeyVersionManager>;
+  return (
+    typeof candidate.listCryptoKeyVersions === 'function' &&
+    typeof candidate.destroyCryptoKeyVersion === 'function'
+  );
+}
+
+/** The lifecycle port of the configured key manager, or an error naming what is missing. */
+export function keyVersionManager(keyManager: KeyManager): KeyManager & KeyVersionManager {
+  if (!hasKeyVersionManager(keyManager)) {
+    throw new InternalError('kms_lifecycle_unsupported', 'the key manager cannot manage versions');
+  }
+  return keyManager;
+}
+
+/** The gRPC status of a failed KMS call (5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION...). */
+export function kmsStatus(err: unknown): number | undefined {
+  return grpcCode(err);
+}
+
 export class KmsIntegrityError extends InternalError {
   constructor(what: string) {
     super('kms_integrity', `Cloud KMS ${what} failed its CRC32C check`);
@@ -58,7 +120,14 @@ function grpcCode(err: unknown): number | undefined {
 }
 const ALREADY_EXISTS = 6;
 
-export class CloudKmsKeyManager implements KeyManager {
+const versionInfo = (version: { name?: string | null; state?: unknown }): KeyVersionInfo => ({
+  name: version.name ?? '',
+  state: (typeof version.state === 'string'
+    ? version.state
+    : 'CRYPTO_KEY_VERSION_STATE_UNSPECIFIED') as KeyVersionState,
+});
+
+export class CloudKmsKeyManager implements KeyManager, KeyVersionManager {
   constructor(private readonly client: KeyManagementServiceClient) {}
 
   async encrypt(keyName: string, plaintext: Buffer, aad: Buffer) {
@@ -160,5 +229,57 @@ export class CloudKmsKeyManager implements KeyManager {
       throw new KmsIntegrityError('getPublicKey');
     }
     return pem;
+  }
+
+  async getCryptoKey(keyName: string) {
+    const [key] = await this.client.getCryptoKey({ name: keyName });
+    return {
+      name: key.name ?? keyName,
+      purpose: typeof key.purpose === 'string' ? key.purpose : 'CRYPTO_KEY_PURPOSE_UNSPECIFIED',
+      primary: key.primary ? versionInfo(key.primary) : null,
+    };
+  }
+
+  async listCryptoKeyVersions(keyName: string) {
+    const versions: KeyVersionInfo[] = [];
+    let pageToken: string | undefined;
+    do {
+      const [page, , response] = await this.client.listCryptoKeyVersions(
+        { parent: keyName, pageSize: 1000, ...(pageToken ? { pageToken } : {}) },
+        { autoPaginate: false },
+      );
+      versions.push(...page.map(versionInfo));
+      pageToken = response.nextPageToken ?? undefined;
+    } while (pageToken);
+    return versions;
+  }
+
+  async createCryptoKeyVersion(keyName: string) {
+    const [version] = await this.client.createCryptoKeyVersion({
+      parent: keyName,
+      cryptoKeyVersion: {},
+    });
+    return versionInfo(version);
+  }
+
+  async setPrimaryVersion(keyName: string, versionName: string) {
+    const id = /\/cryptoKeyVersions\/(\d+)$/.exec(versionName)?.[1];
+    if (!id || !versionName.startsWith(`${keyName}/`)) {
+      throw new InternalError('kms_bad_version', `${versionName} is not a version of ${keyName}`);
+    }
+    await this.client.updateCryptoKeyPrimaryVersion({ name: keyName, cryptoKeyVersionId: id });
+  }
+
+  async disableCryptoKeyVersion(versionName: string) {
+    const [version] = await this.client.updateCryptoKeyVersion({
+      cryptoKeyVersion: { name: versionName, state: 'DISABLED' },
+      updateMask: { paths: ['state'] },
+    });
+    return versionInfo(version);
+  }
+
+  async destroyCryptoKeyVersion(versionName: string) {
+    const [version] = await this.client.destroyCryptoKeyVersion({ name: versionName });
+    return versionInfo(version);
   }
 }

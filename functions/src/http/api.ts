@@ -7,6 +7,7 @@ import { requireScope } from '../tenancy/api-keys';
 import { registerApiKeyRoutes } from './api-keys-routes';
 import { authenticate } from './auth';
 import { registerEvidenceRoutes } from './evidence-routes';
+import { registerErasureRoutes } from './erasure-routes';
 import { registerExtractionRoutes } from './extractions-routes';
 import { registerOpenApiRoute } from './openapi';
 import { Router } from './router';
@@ -36,6 +37,7 @@ export function createApiRouter(services: Services): Router {
   registerApiKeyRoutes(router, services);
 
   registerEvidenceRoutes(router, services);
+  registerErasureRoutes(router, services);
   registerWebhookRoutes(router, services);
   return router;
 }

@@ -3,9 +3,12 @@
  * registry) and `apiKeys/{keyId}` (which resolves a key to its tenant). Nothing else in the
  * codebase reads or writes outside `tenants/{t}/...`.
  */
-import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { COMMIT_TIME, isValidId, TenantDb, type Databases } from './firestore';
+
+/** In an update: removes the field (erasure removes an extraction's result this way). */
+export const DELETE_FIELD = FieldValue.delete();
 
 export const PROVIDERS = ['openai', 'anthropic'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -48,9 +51,24 @@ export const TenantProfileSchema = z.object({
    * max(platform minimum EVIDENCE_RETENTION_DAYS, this): a tenant can ask for more, never less.
    */
   retentionDays: z.number().int().positive().max(36_500).optional(),
+  /** `customer` when `kekName` is the tenant's own key (CMEK), registered after a probe. */
+  kekManagedBy: z.enum(['platform', 'customer']).optional(),
+  /** The last KEK rotation (crypto/rotation.ts): resumable until `phase` is `completed`. */
+  keyRotation: z
+    .object({
+      id: z.string(),
+      newVersion: z.string(),
+      phase: z.enum(['started', 'completed']),
+      startedAt: z.string(),
+      completedAt: z.string().optional(),
+    })
+    .optional(),
+  /** When the tenant was offboarded (its KEK versions destroyed; see tenancy/offboarding.ts). */
+  offboardedAt: z.string().optional(),
   createdAt: z.string().optional(),
 });
 export type TenantProfile = z.infer<typeof TenantProfileSchema>;
+export type TenantKeyRotation = NonNullable<TenantProfile['keyRotation']>;
 
 export const API_KEY_SCOPES = [
   'extractions:write',
@@ -119,6 +137,54 @@ export class PlatformDb {
 
   async setTenantStatus(tenantId: string, status: TenantProfile['status']): Promise<void> {
     await this.db.doc(`tenants/${tenantId}`).update({ status });
+  }
+
+  /**
+   * Compare-and-set of the tenant's key settings (rotation re-wrap, CMEK registration): applied
+   * only while the stored wrapped key is still `expectedWrapped`. Returns the profile as stored
+   * after the call, or undefined when the tenant does not exist.
+   */
+  async updateTenantKeys(
+    tenantId: string,
+    expectedWrapped: string,
+    patch: Partial<Pick<TenantProfile, 'kekName' | 'wrappingKey' | 'kekManagedBy' | 'keyRotation'>>,
+  ): Promise<{ applied: boolean; tenant: TenantProfile } | undefined> {
+    if (!isValidId(tenantId)) return undefined;
+    const ref = this.db.doc(`tenants/${tenantId}`);
+    return this.db.runTransaction(async (tx) => {
+      const data = plain((await tx.get(ref)).data());
+      if (!data) return undefined;
+      const current = TenantProfileSchema.parse(data);
+      if (current.wrappingKey.wrapped !== expectedWrapped)
+        return { applied: false, tenant: current };
+      const next = TenantProfileSchema.partial().parse(patch);
+      tx.update(ref, next);
+      return { applied: true, tenant: TenantProfileSchema.parse({ ...current, ...next }) };
+    });
+  }
+
+  /** Records the progress of a KEK rotation (no other field changes). */
+  async setKeyRotation(tenantId: string, rotation: TenantKeyRotation): Promise<void> {
+    const parsed = TenantProfileSchema.shape.keyRotation.parse(rotation);
+    await this.db.doc(`tenants/${tenantId}`).update({ keyRotation: parsed });
+  }
+
+  /**
+   * Marks the tenant offboarded once: a second call keeps the first `offboardedAt`. Returns the
+   * profile as stored, or undefined when the tenant does not exist.
+   */
+  async markOffboarded(tenantId: string, at: Date): Promise<TenantProfile | undefined> {
+    if (!isValidId(tenantId)) return undefined;
+    const ref = this.db.doc(`tenants/${tenantId}`);
+    return this.db.runTransaction(async (tx) => {
+      const data = plain((await tx.get(ref)).data());
+      if (!data) return undefined;
+      const current = TenantProfileSchema.parse(data);
+      if (current.status === 'offboarded' && current.offboardedAt) return current;
+      const offboardedAt = current.offboardedAt ?? at.toISOString();
+      tx.update(ref, { status: 'offboarded', offboardedAt });
+      return { ...current, status: 'offboarded' as const, offboardedAt };
+    });
   }
 
   /** The scoped handle for a tenant: its own database when dedicated, the default otherwise. */

@@ -1,0 +1,108 @@
+/**
+ * Erasure of one extraction by crypto-shredding: its data keys (document, raw response, result)
+ * are deleted in one transaction with the removal of the result from the extraction and the
+ * creation of an `erasure` evidence record; then the encrypted objects are deleted from the
+ * documents bucket. Once the keys are gone nothing can decrypt the objects (nor any copy of
+ * them) and the commitments in the evidence record can no longer confirm a guessed document,
+ * while the evidence record itself stays intact and verifiable by hash.
+ */
+import { conflict, notFound } from '../errors';
+import { dataKeyId, type ObjectRef } from '../crypto/envelope';
+import { contentHash, type EventEvidenceBody } from '../evidence/record';
+import { log } from '../logging';
+import type { Services } from '../services';
+import { parseGsUri } from '../storage/object-store';
+import { COMMIT_TIME, isValidId } from '../tenancy/firestore';
+import { DELETE_FIELD, type TenantProfile } from '../tenancy/platform';
+import type { Actor } from './submit';
+
+export function erasureEvidenceId(extractionId: string): string {
+  return `ev_erasure_${extractionId}`;
+}
+
+const ERASED_KINDS = ['document', 'response', 'result'] as const;
+
+export interface ErasureOutcome {
+  extractionId: string;
+  evidenceId: string;
+  /** False when an earlier request erased it already (the objects are deleted again anyway). */
+  erasedNow: boolean;
+  objectsDeleted: number;
+}
+
+/**
+ * Erases an extraction of `tenant`. Unknown ids and other tenants' ids are the same 404; a
+ * queued or processing extraction is refused (409) because the worker may still be writing
+ * under its keys; erasing twice succeeds twice.
+ */
+export async function eraseExtraction(
+  services: Services,
+  tenant: TenantProfile,
+  extractionId: string,
+  actor: Actor,
+): Promise<ErasureOutcome> {
+  if (!isValidId(extractionId)) throw notFound('extraction');
+  const db = services.platform.tenantDb(tenant);
+  const evidenceId = erasureEvidenceId(extractionId);
+  const refs: ObjectRef[] = ERASED_KINDS.map((kind) => ({ kind, id: extractionId }));
+
+  const { erasedNow, objects } = await db.runTransaction(async (tx) => {
+    const extraction = await tx.get('extractions', extractionId);
+    if (!extraction) throw notFound('extraction');
+    const keys = await Promise.all(refs.map((ref) => tx.get('dataKeys', dataKeyId(ref))));
+    const document = await tx.get('documents', extractionId);
+    const existing = await tx.get('evidence', evidenceId);
+    const uris = new Set<string>();
+    for (const key of keys) if (typeof key?.objectRef === 'string') uris.add(key.objectRef);
+    if (typeof document?.ciphertextRef === 'string') uris.add(document.ciphertextRef);
+    if (existing) return { erasedNow: false, objects: [...uris] };
+    if (extraction.status === 'queued' || extraction.status === 'processing') {
+      throw conflict(
+        'extraction_in_progress',
+        'the extraction is still being processed; erase it once it has succeeded or failed',
+      );
+    }
+    const present = refs.filter((_, i) => keys[i] !== undefined).map(dataKeyId);
+    const body: EventEvidenceBody = {
+      id: evidenceId,
+      tenantId: tenant.id,
+      kind: 'erasure',
+      subject: { type: 'extraction', id: extractionId },
+      details: {
+        extractionId,
+        evidenceId: typeof extraction.evidenceId === 'string' ? extraction.evidenceId : null,
+        dataKeysDeleted: present,
+        objectsDeleted: [...uris].sort(),
+      },
+      actor,
+    };
+    for (const id of present) tx.delete('dataKeys', id);
+    tx.update('extractions', extractionId, {
+      result: DELETE_FIELD,
+      erasedAt: COMMIT_TIME,
+      updatedAt: COMMIT_TIME,
+    });
+    tx.create('evidence', evidenceId, {
+      ...body,
+      contentSha256: contentHash(body),
+      createdAt: COMMIT_TIME,
+    });
+    return { erasedNow: true, objects: [...uris] };
+  });
+
+  // After the commit: if this fails, the objects are already unreadable (their keys are gone)
+  // and a repeated DELETE removes them.
+  for (const uri of objects) {
+    const { bucket, name } = parseGsUri(uri);
+    await services.objects.delete(bucket, name, { ignoreNotFound: true });
+  }
+  if (erasedNow) {
+    log('extraction_erased', {
+      tenantId: tenant.id,
+      extractionId,
+      evidenceId,
+      objects: objects.length,
+    });
+  }
+  return { extractionId, evidenceId, erasedNow, objectsDeleted: objects.length };
+}
