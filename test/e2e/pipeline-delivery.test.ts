@@ -107,14 +107,14 @@ it('dead-letters a poison message and marks its extraction failed with processin
   const { tenant, apiKey } = await newTenant();
   const extractionId = `ex_${randomBytes(12).toString('hex')}`;
   const db = services.platform.tenantDb(tenant);
-  // What submission leaves behind, except that the encrypted original is then deleted out of
-  // band: every delivery fails reading it, which no retry can fix.
+  // What submission leaves behind, except that the stored original is corrupt (a truncated
+  // ciphertext): every delivery fails to decrypt it, which no retry can fix. (A deleted
+  // original is an erasure instead, and ends the extraction at once as document_erased.)
   const ref: ObjectRef = { kind: 'document', id: extractionId };
   const { wrapped } = await services.keys.newDataKey(tenant, ref);
   const bucket = services.config.DOCUMENTS_BUCKET;
   const objectName = `tenants/${tenant.id}/documents/${extractionId}`;
   const ciphertextRef = await services.objects.putNew(bucket, objectName, Buffer.from('PVN1x'));
-  await services.objects.delete(bucket, objectName);
   await db.runTransaction((tx) => {
     tx.create('dataKeys', dataKeyId(ref), {
       ...wrapped,

@@ -6,21 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  commitment,
-  dataKeyId,
-  objectAad,
-  openBytes,
-  sealBytes,
-  type ObjectRef,
-  type WrappedDataKey,
-} from '../crypto/envelope';
+import { commitment, dataKeyId, objectAad, sealBytes, type ObjectRef } from '../crypto/envelope';
 import { contentHash, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
 import { log } from '../logging';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
 import type { Services } from '../services';
-import { parseGsUri } from '../storage/object-store';
-import { COMMIT_TIME, isAlreadyExists, type TenantDb } from '../tenancy/firestore';
+import { COMMIT_TIME, isAlreadyExists } from '../tenancy/firestore';
 import type { ProviderName, TenantProfile } from '../tenancy/platform';
 import { publishExtractionEvent } from '../webhooks/events';
 import { runSteps, InvalidModelOutputError } from './postprocess';
@@ -33,6 +24,7 @@ import {
 import { buildSystemPrompt } from './prompt';
 import { documentInput } from './documents';
 import { resolveSchema } from './schemas';
+import { ObjectErasedError, openStoredObject } from './stored-object';
 import type { Actor, ExtractionMessage } from './submit';
 
 type Outcome = AttemptOutcome;
@@ -81,18 +73,6 @@ export function providerPlan(
       ? [choice.primary, choice.fallback]
       : [choice.primary];
   return names.map((provider) => ({ provider, model: models[provider] ?? defaults[provider] }));
-}
-
-async function loadDataKey(
-  services: Services,
-  tenant: TenantProfile,
-  db: TenantDb,
-  ref: ObjectRef,
-) {
-  const wrapped = await db.get('dataKeys', dataKeyId(ref));
-  if (!wrapped)
-    throw new TerminalExtractionError('document_erased', 'the document key no longer exists');
-  return services.keys.openDataKey(tenant, ref, wrapped as unknown as WrappedDataKey);
 }
 
 interface Completion {
@@ -252,16 +232,19 @@ export async function processExtraction(
     const documentMeta = await db.get('documents', extractionId);
     if (!documentMeta)
       throw new TerminalExtractionError('document_erased', 'the document no longer exists');
-    const docRef: ObjectRef = { kind: 'document', id: extractionId };
-    const docKey = await loadDataKey(services, tenant, db, docRef);
     const ciphertextRef = String(documentMeta.ciphertextRef);
-    const { bucket, name } = parseGsUri(ciphertextRef);
-    const documentBytes = openBytes(
-      docKey.key,
-      objectAad(tenantId, docRef),
-      await services.objects.get(bucket, name),
-      'document',
-    );
+    const { plaintext: documentBytes } = await openStoredObject(
+      services,
+      tenant,
+      db,
+      { kind: 'document', id: extractionId },
+      ciphertextRef,
+    ).catch((err: unknown) => {
+      if (err instanceof ObjectErasedError) {
+        throw new TerminalExtractionError('document_erased', 'the document was erased');
+      }
+      throw err;
+    });
     // Text as is, a PDF's text layer, or an image sent as image input (nothing to ground in).
     const { input, documentText } = await documentInput(
       documentBytes,

@@ -2,25 +2,18 @@
  * Replay: decrypt the stored raw response and original, re-run the recorded post-processing
  * step versions, and compare every hash with the evidence record. Reproducibility as one call.
  */
-import {
-  commitment,
-  dataKeyId,
-  objectAad,
-  openBytes,
-  type ObjectRef,
-  type WrappedDataKey,
-} from '../crypto/envelope';
+import { commitment, dataKeyId, type WrappedDataKey } from '../crypto/envelope';
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { ExtractionEvidenceRecordSchema } from '../evidence/record';
 import { readAnthropicOutput } from '../providers/anthropic';
 import { readOpenAiOutput } from '../providers/openai';
 import type { Services } from '../services';
-import { parseGsUri } from '../storage/object-store';
-import type { TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { runSteps } from './postprocess';
-import { getSchema } from './schemas';
+import { documentInput } from './documents';
+import { resolveSchema } from './schemas';
+import { ObjectErasedError, openStoredObject } from './stored-object';
 
 export class ReplayError extends Error {
   override readonly name = 'ReplayError';
@@ -42,29 +35,6 @@ export interface ReplayReport {
   reproducible: boolean;
 }
 
-async function openObject(
-  services: Services,
-  tenant: TenantProfile,
-  db: TenantDb,
-  ref: ObjectRef,
-  uri: string,
-) {
-  const wrapped = await db.get('dataKeys', dataKeyId(ref));
-  if (!wrapped)
-    throw new ReplayError(`the ${ref.kind} of ${ref.id} was erased: its data key no longer exists`);
-  const key = await services.keys.openDataKey(tenant, ref, wrapped as unknown as WrappedDataKey);
-  const { bucket, name } = parseGsUri(uri);
-  return {
-    key,
-    plaintext: openBytes(
-      key.key,
-      objectAad(tenant.id, ref),
-      await services.objects.get(bucket, name),
-      ref.kind,
-    ),
-  };
-}
-
 export async function replayExtraction(
   services: Services,
   tenant: TenantProfile,
@@ -78,25 +48,26 @@ export async function replayExtraction(
   const record = ExtractionEvidenceRecordSchema.parse(
     await db.get('evidence', extraction.evidenceId),
   );
-  const schema = getSchema(record.output.schema);
+  const schema = await resolveSchema(db, record.output.schema);
   if (!schema || schema.version !== record.output.schemaVersion) {
     throw new ReplayError(
       `schema ${record.output.schema}@${String(record.output.schemaVersion)} is not available`,
     );
   }
-  const document = await openObject(
-    services,
-    tenant,
-    db,
-    { kind: 'document', id: extractionId },
-    record.request.ciphertextRef,
-  );
-  const response = await openObject(
-    services,
-    tenant,
-    db,
-    { kind: 'response', id: extractionId },
-    record.response.ciphertextRef,
+  const open = (kind: 'document' | 'response', uri: string) =>
+    openStoredObject(services, tenant, db, { kind, id: extractionId }, uri).catch(
+      (err: unknown) => {
+        if (err instanceof ObjectErasedError) throw new ReplayError(err.message);
+        throw err;
+      },
+    );
+  const document = await open('document', record.request.ciphertextRef);
+  const response = await open('response', record.response.ciphertextRef);
+  // Grounding ran on the same text the worker saw: a PDF's text layer, nothing for images.
+  const { documentText } = await documentInput(
+    document.plaintext,
+    record.request.contentType,
+    services.config,
   );
   const resultWrapped = await db.get('dataKeys', dataKeyId({ kind: 'result', id: extractionId }));
   if (!resultWrapped) throw new ReplayError(`the result of ${extractionId} was erased`);
@@ -112,7 +83,7 @@ export async function replayExtraction(
   const commit = (bytes: string) => commitment(resultKey.commitmentSecret, bytes);
   const replayed = runSteps(
     outputText,
-    { documentText: document.plaintext.toString('utf8'), schema },
+    { documentText, schema },
     commit,
     record.postProcessing.map(({ step, version }) => ({ step, version })),
   );

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, conflict, forbidden } from '../errors';
-import { commitment, dataKeyId, objectAad, sealBytes, type ObjectRef } from '../crypto/envelope';
+import { sealLarge } from '../crypto/chunked';
+import { commitment, dataKeyId, objectAad, type ObjectRef } from '../crypto/envelope';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
 import { COMMIT_TIME, isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
@@ -198,7 +199,9 @@ export async function submitExtraction(
   const ciphertextRef = await objects.putNew(
     config.DOCUMENTS_BUCKET,
     objectName,
-    sealBytes(dataKey.key, objectAad(tenant.id, ref), bytes),
+    // Originals use the chunked format (up to MAX_DOCUMENT_BYTES), so readers never hold
+    // more than a few 64 KiB chunks of plaintext per decrypting stream.
+    sealLarge(dataKey.key, objectAad(tenant.id, ref), bytes),
   );
   try {
     await db.runTransaction((tx) => {
