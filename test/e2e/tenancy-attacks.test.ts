@@ -540,6 +540,7 @@ describe('scopes', () => {
     ['GET /v1/webhooks', 'keys:admin'],
     ['POST /v1/webhooks', 'keys:admin'],
     ['DELETE /v1/webhooks/:id', 'keys:admin'],
+    ['DELETE /v1/extractions/:id', 'extractions:write'],
     ['GET /v1/extractions/:id/receipt', 'extractions:read'],
   ])('%s needs %s', async (name, scope) => {
     const route = routes.find((r) => label(r) === name);

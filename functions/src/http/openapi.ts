@@ -136,6 +136,12 @@ const OPERATIONS: Record<string, Operation> = {
     ok: [{ status: 200, schema: Extraction, description: 'The extraction' }],
     errors: [404],
   },
+  'DELETE /v1/extractions/:id': {
+    summary: 'Erase an extraction: its original, raw response and result become unreadable',
+    auth: 'extractions:write',
+    ok: [{ status: 204, description: 'Erased (also when it already was)' }],
+    errors: [404],
+  },
   'GET /v1/extractions/:id/receipt': {
     summary: 'Inclusion receipt of the extraction evidence in a signed seal',
     auth: 'extractions:read',
