@@ -9,6 +9,7 @@ import { onboardTenant } from '../tenancy/onboarding';
 import { createServices, type Services } from '../services';
 import { sealAllTenants } from '../evidence/sealer';
 import { CliError, registerAuditCommands } from './audit';
+import { registerKeyCommands } from './keys';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -119,6 +120,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     );
 
   registerAuditCommands(program, io);
+  registerKeyCommands(program, io);
   return program;
 }
 

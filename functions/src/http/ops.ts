@@ -5,10 +5,12 @@
 import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { forbidden, unauthenticated } from '../errors';
+import { probeCmek, registerCmek } from '../crypto/cmek';
 import { log } from '../logging';
 import type { Services } from '../services';
 import { firebaseAuth } from '../tenancy/identity';
 import { DATABASE_ID, IDENTITY_TENANT_ID, onboardTenant } from '../tenancy/onboarding';
+import { offboardTenant } from '../tenancy/offboarding';
 import { PROVIDERS } from '../tenancy/platform';
 import { Router } from './router';
 
@@ -21,7 +23,11 @@ const OnboardBody = z.strictObject({
   adminEmail: z.email().max(254).optional(),
   databaseId: z.string().regex(DATABASE_ID).optional(),
   identityTenantId: z.string().regex(IDENTITY_TENANT_ID).optional(),
+  /** The customer's own KEK (CMEK), probed before anything of the tenant is written. */
+  cmekKeyName: z.string().max(512).optional(),
 });
+
+const CmekBody = z.strictObject({ keyName: z.string().min(1).max(512) });
 
 async function requireOperator(
   services: Services,
@@ -47,10 +53,18 @@ async function requireOperator(
 }
 
 export function createOpsRouter(services: Services): Router {
-  return new Router().on('POST', '/v1/tenants', async ({ req, requestId }) => {
+  const router = new Router().on('POST', '/v1/tenants', async ({ req, requestId }) => {
     await requireOperator(services, req, requestId);
-    const body = OnboardBody.parse(req.body);
-    const result = await onboardTenant(services, body);
+    const { cmekKeyName, ...body } = OnboardBody.parse(req.body);
+    if (cmekKeyName !== undefined) await probeCmek(services, body.tenantId, cmekKeyName);
+    const onboarded = await onboardTenant(services, body);
+    const result =
+      cmekKeyName === undefined
+        ? onboarded
+        : {
+            ...onboarded,
+            tenant: (await registerCmek(services, body.tenantId, cmekKeyName)).tenant,
+          };
     return {
       status: 201,
       body: {
@@ -63,7 +77,36 @@ export function createOpsRouter(services: Services): Router {
         },
         apiKey: result.apiKey,
         admin: result.admin ?? null,
+        kekManagedBy: result.tenant.kekManagedBy ?? 'platform',
       },
     };
   });
+  return registerKeyOpsRoutes(router, services);
+}
+
+/** Offboarding (crypto-shredding + deletion certificate) and CMEK registration. */
+function registerKeyOpsRoutes(router: Router, services: Services): Router {
+  return router
+    .on('POST', '/v1/tenants/:id/offboard', async ({ req, params, requestId }) => {
+      const uid = await requireOperator(services, req, requestId);
+      const result = await offboardTenant(services, params.id ?? '', {
+        actor: { kind: 'user', id: uid },
+      });
+      return { status: 200, body: result };
+    })
+    .on('POST', '/v1/tenants/:id/cmek', async ({ req, params, requestId }) => {
+      await requireOperator(services, req, requestId);
+      const { keyName } = CmekBody.parse(req.body);
+      const result = await registerCmek(services, params.id ?? '', keyName);
+      return {
+        status: 200,
+        body: {
+          tenantId: result.tenant.id,
+          kekName: result.tenant.kekName,
+          kekVersion: result.kekVersion,
+          kekManagedBy: 'customer',
+          disabledPlatformVersions: result.disabledPlatformVersions,
+        },
+      };
+    });
 }
