@@ -15,26 +15,8 @@ import { replayExtraction } from '../extraction/replay';
 import type { Services } from '../services';
 import { bucketSource } from '../storage/export-source';
 import { isValidId } from '../tenancy/firestore';
+import { CliError, withServices } from './common';
 import type { CliIo } from './program';
-
-export class CliError extends Error {
-  override readonly name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
-
-async function withServices<T>(io: CliIo, fn: (services: Services) => Promise<T>): Promise<T> {
-  const services = io.services();
-  try {
-    return await fn(services);
-  } finally {
-    await services.close();
-  }
-}
 
 /** `gs://bucket/prefix` or a local folder; default: the configured audit bucket. */
 function openSource(services: Services, location: string | undefined): ExportSource {

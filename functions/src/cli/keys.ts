@@ -5,20 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultRotationId, rotateKeks } from '../crypto/rotation';
-import type { Services } from '../services';
 import { isValidId } from '../tenancy/firestore';
 import { offboardTenant, verifyCertificate } from '../tenancy/offboarding';
-import { CliError } from './audit';
+import { CliError, withServices } from './common';
 import type { CliIo } from './program';
-
-async function withServices<T>(io: CliIo, fn: (services: Services) => Promise<T>): Promise<T> {
-  const services = io.services();
-  try {
-    return await fn(services);
-  } finally {
-    await services.close();
-  }
-}
 
 function tenantCommand(program: Command): Command {
   return (
@@ -55,7 +45,10 @@ export function registerKeyCommands(program: Command, io: CliIo): void {
               : `${o.tenantId}: ${o.status}${o.reason ? ` (${o.reason})` : ''}${o.newVersion ? ` → ${o.newVersion}` : ''}${o.disabledVersions.length > 0 ? `; disabled ${o.disabledVersions.join(', ')}` : ''}`,
           );
         }
-        if (outcomes.some((o) => o.status === 'failed')) process.exitCode = 1;
+        const failed = outcomes.filter((o) => o.status === 'failed');
+        if (failed.length > 0) {
+          throw new CliError(`rotation failed for ${failed.map((o) => o.tenantId).join(', ')}`);
+        }
       }),
     );
 

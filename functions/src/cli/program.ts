@@ -8,7 +8,8 @@ import { isValidId } from '../tenancy/firestore';
 import { onboardTenant } from '../tenancy/onboarding';
 import { createServices, type Services } from '../services';
 import { sealAllTenants } from '../evidence/sealer';
-import { CliError, registerAuditCommands } from './audit';
+import { registerAuditCommands } from './audit';
+import { CliError, withServices } from './common';
 import { registerKeyCommands } from './keys';
 
 export interface CliIo {
@@ -40,9 +41,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .argument('<tenantId>', 'letters, digits, - or _')
     .requiredOption('--name <name>', 'display name')
     .option('--json', 'machine-readable output')
-    .action(async (tenantId: string, options: { name: string; json?: boolean }) => {
-      const services = io.services();
-      try {
+    .action((tenantId: string, options: { name: string; json?: boolean }) =>
+      withServices(io, async (services) => {
         const result = await onboardTenant(services, { tenantId, name: options.name });
         if (options.json) {
           io.out(
@@ -52,10 +52,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
           io.out(`tenant ${tenantId} onboarded; KEK ${result.tenant.kekName}`);
           io.out(`API key (shown once, store it now): ${result.apiKey.token}`);
         }
-      } finally {
-        await services.close();
-      }
-    });
+      }),
+    );
 
   const evidence = program.command('evidence').description('evidence records');
   evidence
@@ -64,15 +62,15 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .argument('<tenantId>')
     .argument('<evidenceId>')
     .option('--json', 'machine-readable output')
-    .action(async (tenantId: string, evidenceId: string, options: { json?: boolean }) => {
-      if (!isValidId(tenantId) || !isValidId(evidenceId))
-        throw new Error('invalid tenant or evidence id');
-      const services = io.services();
-      try {
+    .action((tenantId: string, evidenceId: string, options: { json?: boolean }) =>
+      withServices(io, async (services) => {
+        if (!isValidId(tenantId) || !isValidId(evidenceId)) {
+          throw new CliError('invalid tenant or evidence id');
+        }
         const profile = await services.platform.getTenant(tenantId);
-        if (!profile) throw new Error(`tenant ${tenantId} not found`);
+        if (!profile) throw new CliError(`tenant ${tenantId} not found`);
         const data = await services.platform.tenantDb(profile).get('evidence', evidenceId);
-        if (!data) throw new Error(`evidence ${evidenceId} not found`);
+        if (!data) throw new CliError(`evidence ${evidenceId} not found`);
         const record = EvidenceRecordSchema.parse(data);
         const intact = verifyContentHash(record);
         if (options.json) io.out(JSON.stringify({ record, contentHashValid: intact }));
@@ -96,18 +94,16 @@ export function buildProgram(io: CliIo = defaultIo): Command {
           );
           io.out(`content hash ${record.contentSha256}: ${intact ? 'valid' : 'MISMATCH'}`);
         }
-        if (!intact) process.exitCode = 2;
-      } finally {
-        await services.close();
-      }
-    });
+        if (!intact) throw new CliError('the content hash does not match the record', 2);
+      }),
+    );
 
   program
     .command('seal')
     .description('run one sealing pass over every tenant now (the scheduler does it periodically)')
     .option('--json', 'machine-readable output')
     .action((options: { json?: boolean }) =>
-      withCliServices(io, async (services) => {
+      withServices(io, async (services) => {
         const outcomes = await sealAllTenants(services);
         for (const o of outcomes) {
           io.out(
@@ -124,18 +120,6 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   return program;
 }
 
-async function withCliServices(
-  io: CliIo,
-  fn: (services: Services) => Promise<void>,
-): Promise<void> {
-  const services = io.services();
-  try {
-    await fn(services);
-  } finally {
-    await services.close();
-  }
-}
-
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
   const program = buildProgram(io);
@@ -149,7 +133,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return 0;
   } catch (err) {
     if (err instanceof CliError) {
       io.err(`error: ${err.message}`);

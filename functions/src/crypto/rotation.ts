@@ -7,10 +7,10 @@
  * the job; a completed id is a no-op.
  */
 import { conflict, notFound } from '../errors';
-import { contentHash, type EventEvidenceBody } from '../evidence/record';
+import { evidenceDocument, type EventEvidenceBody } from '../evidence/record';
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
-import { COMMIT_TIME, isAlreadyExists, isValidId } from '../tenancy/firestore';
+import { isValidId } from '../tenancy/firestore';
 import type { TenantKeyRotation, TenantProfile } from '../tenancy/platform';
 import { keyVersionManager, type KeyVersionInfo } from './kms';
 
@@ -183,16 +183,10 @@ export async function rotateTenantKek(
     },
     actor,
   };
-  try {
-    await services.platform.tenantDb(tenant).create('evidence', body.id, {
-      ...body,
-      contentSha256: contentHash(body),
-      createdAt: COMMIT_TIME,
-    });
-  } catch (err) {
-    // A resumed run whose earlier attempt wrote the record before crashing.
-    if (!isAlreadyExists(err)) throw err;
-  }
+  // A resumed run may find the record its earlier attempt wrote before crashing.
+  await services.platform
+    .tenantDb(tenant)
+    .createIfAbsent('evidence', body.id, evidenceDocument(body));
   await services.platform.setKeyRotation(tenantId, {
     ...rotation,
     phase: 'completed',

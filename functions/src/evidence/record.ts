@@ -5,6 +5,7 @@
  * canonical form, so one changed byte anywhere changes it.
  */
 import { z } from 'zod';
+import { COMMIT_TIME } from '../tenancy/firestore';
 import { canonicalSha256 } from './canonical';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -112,6 +113,11 @@ export type ExtractionEvidenceRecord = z.infer<typeof ExtractionEvidenceRecordSc
 
 export function contentHash(body: EvidenceBody): string {
   return canonicalSha256(EvidenceBodySchema.parse(body));
+}
+
+/** The stored document of a record: its body, the content hash, and the commit time. */
+export function evidenceDocument(body: EvidenceBody): Record<string, unknown> {
+  return { ...body, contentSha256: contentHash(body), createdAt: COMMIT_TIME };
 }
 
 /** Deterministic per extraction, so a redelivered message cannot create a second record. */

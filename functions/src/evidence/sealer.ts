@@ -295,14 +295,17 @@ async function exportSeal(
   }
 }
 
-/** One sealing pass over every active tenant; a failing tenant does not stop the others. */
+/**
+ * One sealing pass over every tenant; a failing tenant does not stop the others. Offboarded
+ * tenants are included: evidence is not under the tenant's keys, and a record a worker
+ * committed while the tenant was being offboarded must still reach the locked log.
+ */
 export async function sealAllTenants(
   services: Services,
   now: Date = new Date(),
 ): Promise<SealOutcome[]> {
   const outcomes: SealOutcome[] = [];
   for (const tenant of await services.platform.listTenants()) {
-    if (tenant.status !== 'active') continue;
     try {
       outcomes.push(await sealTenantEvidence(services, tenant, now));
     } catch (err) {

@@ -8,7 +8,7 @@
  */
 import { conflict, notFound } from '../errors';
 import { dataKeyId, type ObjectRef } from '../crypto/envelope';
-import { contentHash, type EventEvidenceBody } from '../evidence/record';
+import { evidenceDocument, type EventEvidenceBody } from '../evidence/record';
 import { log } from '../logging';
 import type { Services } from '../services';
 import { parseGsUri } from '../storage/object-store';
@@ -82,11 +82,7 @@ export async function eraseExtraction(
       erasedAt: COMMIT_TIME,
       updatedAt: COMMIT_TIME,
     });
-    tx.create('evidence', evidenceId, {
-      ...body,
-      contentSha256: contentHash(body),
-      createdAt: COMMIT_TIME,
-    });
+    tx.create('evidence', evidenceId, evidenceDocument(body));
     return { erasedNow: true, objects: [...uris] };
   });
 

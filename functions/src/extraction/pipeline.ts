@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commitment, dataKeyId, objectAad, sealBytes, type ObjectRef } from '../crypto/envelope';
-import { contentHash, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
+import { evidenceDocument, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
 import { log } from '../logging';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
 import type { Services } from '../services';
@@ -329,7 +329,7 @@ export async function processExtraction(
       actor: extraction.actor as Actor,
       subprocessors: [response.provider],
     };
-    const record = { ...body, contentSha256: contentHash(body), createdAt: COMMIT_TIME };
+    const record = evidenceDocument(body);
 
     const committed = await db
       .runTransaction(async (tx) => {

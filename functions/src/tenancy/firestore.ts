@@ -167,6 +167,20 @@ export class TenantDb {
     await this.ref(collection, id).create(data);
   }
 
+  /**
+   * Create-only, where a second attempt is expected (a resumed job, a concurrent duplicate):
+   * false when the document already existed, and it is left as it was.
+   */
+  async createIfAbsent(collection: TenantCollection, id: string, data: DocData): Promise<boolean> {
+    try {
+      await this.create(collection, id, data);
+      return true;
+    } catch (err) {
+      if (isAlreadyExists(err)) return false;
+      throw err;
+    }
+  }
+
   async update(collection: TenantCollection, id: string, data: DocData): Promise<void> {
     await this.ref(collection, id).update(data);
   }

@@ -23,7 +23,7 @@ import { AppError, notFound } from '../errors';
 import { hasKeyVersionManager, kmsStatus, type KeyVersionInfo } from '../crypto/kms';
 import { canonicalJson, sha256Hex } from '../evidence/canonical';
 import {
-  contentHash,
+  evidenceDocument,
   EvidenceRecordSchema,
   type EventEvidenceBody,
   type EvidenceRecord,
@@ -31,7 +31,7 @@ import {
 import { sealTenantEvidence } from '../evidence/sealer';
 import { log } from '../logging';
 import type { Services } from '../services';
-import { COMMIT_TIME, isAlreadyExists, isValidId } from './firestore';
+import { isValidId } from './firestore';
 import { tenantKekId } from './onboarding';
 import type { TenantProfile } from './platform';
 
@@ -291,16 +291,10 @@ export async function offboardTenant(
       },
       actor,
     };
-    try {
-      await services.platform.tenantDb(tenant).create('evidence', body.id, {
-        ...body,
-        contentSha256: contentHash(body),
-        createdAt: COMMIT_TIME,
-      });
-    } catch (err) {
-      // A concurrent offboarding stored its certificate first: that one is the certificate.
-      if (!isAlreadyExists(err)) throw err;
-    }
+    // A concurrent offboarding may have stored its certificate first: that one is the certificate.
+    await services.platform
+      .tenantDb(tenant)
+      .createIfAbsent('evidence', body.id, evidenceDocument(body));
     record = await storedRecord(services, tenant);
     if (!record) throw new AppError(500, 'internal', 'the offboarding record was not stored');
     log('tenant_offboarded', {
