@@ -58,6 +58,9 @@ const EnvSchema = z.object({
   /** How long an unwrapped tenant wrapping key stays in memory. */
   WRAPPING_KEY_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 300),
   WRAPPING_KEY_CACHE_MAX_ENTRIES: wholeNumber(1, 100_000, 1000),
+  /** Each instance's per-tenant quota; a tenant's plan may set its own (profile `quota`). */
+  TENANT_REQUESTS_PER_MINUTE: wholeNumber(1, 1_000_000, 600),
+  TENANT_REQUEST_BURST: wholeNumber(1, 100_000, 120),
   MAX_DOCUMENT_BYTES: wholeNumber(1, 1024 * 1024 * 1024, 20 * 1024 * 1024),
   /** PDFs with more pages are refused (422 too_many_pages) before any text is extracted. */
   MAX_PDF_PAGES: wholeNumber(1, 10_000, 50),

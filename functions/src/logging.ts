@@ -8,6 +8,7 @@ const EVENTS = {
   request_completed: 'INFO',
   request_failed: 'ERROR',
   auth_denied: 'WARNING',
+  rate_limited: 'WARNING',
   extraction_accepted: 'INFO',
   extraction_processing: 'INFO',
   extraction_succeeded: 'INFO',

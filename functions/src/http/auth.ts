@@ -10,6 +10,7 @@ import {
   type Principal,
 } from '../tenancy/identity';
 import type { TenantProfile } from '../tenancy/platform';
+import { TenantQuota } from './quota';
 
 export interface AuthenticatedTenant {
   principal: Principal;
@@ -19,6 +20,19 @@ export interface AuthenticatedTenant {
 }
 
 const verifiers = new WeakMap<Services, IdTokenVerifier>();
+const quotas = new WeakMap<Services, TenantQuota>();
+
+function quotaFor(services: Services): TenantQuota {
+  let quota = quotas.get(services);
+  if (!quota) {
+    quota = new TenantQuota({
+      perMinute: services.config.TENANT_REQUESTS_PER_MINUTE,
+      burst: services.config.TENANT_REQUEST_BURST,
+    });
+    quotas.set(services, quota);
+  }
+  return quota;
+}
 
 function defaultVerifier(services: Services): IdTokenVerifier {
   let verifier = verifiers.get(services);
@@ -62,5 +76,12 @@ export async function authenticate(
     },
     match[1],
   );
+  // Only authenticated requests spend a tenant's quota: nobody can exhaust another's.
+  try {
+    quotaFor(services).take(tenant.id, tenant.quota);
+  } catch (err) {
+    log('rate_limited', { requestId, tenantId: tenant.id });
+    throw err;
+  }
   return { principal: { ...principal, requestId }, tenant, actor: actorOf(principal) };
 }

@@ -95,7 +95,7 @@ interface Operation {
   body?: z.ZodType;
   multipart?: z.ZodObject;
   ok: { status: number; schema?: z.ZodType; description: string }[];
-  /** Error statuses besides the 401/403 every authenticated route may answer. */
+  /** Error statuses besides the 401/403/429 every authenticated route may answer. */
   errors: number[];
 }
 
@@ -254,6 +254,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Too large',
   415: 'Unsupported media type',
   422: 'Unprocessable',
+  429: 'Over the tenant quota; retry after the Retry-After seconds',
   500: 'Internal error',
 };
 
@@ -302,6 +303,13 @@ export function buildOpenApi(routes: readonly { method: string; pattern: string 
   const ref = (schema: z.ZodType, io: 'input' | 'output') => toSchema(schema, io, components);
   const errorResponse = (status: number) => ({
     description: STATUS_TEXT[status] ?? 'Error',
+    ...(status === 429
+      ? {
+          headers: {
+            'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
+          },
+        }
+      : {}),
     content: { 'application/json': { schema: ref(ErrorBody, 'output') } },
   });
 
@@ -349,6 +357,7 @@ export function buildOpenApi(routes: readonly { method: string; pattern: string 
     if (op.auth !== null) {
       errors.add(401);
       errors.add(403);
+      errors.add(429);
     }
     for (const status of [...errors].sort()) responses[String(status)] = errorResponse(status);
     const content: Record<string, unknown> = {};

@@ -33,6 +33,8 @@ export interface OnboardRequest {
   identityTenantId?: string;
   /** Evidence retention beyond the platform minimum, in days. */
   retentionDays?: number;
+  /** A request quota other than the platform default (per function instance). */
+  quota?: { perMinute: number; burst: number };
 }
 
 export interface OnboardResult {
@@ -136,6 +138,7 @@ export async function onboardTenant(
       ? {}
       : { identityTenantId: request.identityTenantId }),
     ...(request.retentionDays === undefined ? {} : { retentionDays: request.retentionDays }),
+    ...(request.quota === undefined ? {} : { quota: request.quota }),
   };
   try {
     await services.platform.createTenant(tenant);

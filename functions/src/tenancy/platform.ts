@@ -51,6 +51,13 @@ export const TenantProfileSchema = z.object({
    * max(platform minimum EVIDENCE_RETENTION_DAYS, this): a tenant can ask for more, never less.
    */
   retentionDays: z.number().int().positive().max(36_500).optional(),
+  /** This tenant's request quota per function instance, where its plan differs from the default. */
+  quota: z
+    .strictObject({
+      perMinute: z.number().int().positive().max(1_000_000),
+      burst: z.number().int().positive().max(100_000),
+    })
+    .optional(),
   /** `customer` when `kekName` is the tenant's own key (CMEK), registered after a probe. */
   kekManagedBy: z.enum(['platform', 'customer']).optional(),
   /** The last KEK rotation (crypto/rotation.ts): resumable until `phase` is `completed`. */
