@@ -79,6 +79,7 @@ export async function eraseExtraction(
     for (const id of present) tx.delete('dataKeys', id);
     tx.update('extractions', extractionId, {
       result: DELETE_FIELD,
+      resultCiphertext: DELETE_FIELD,
       erasedAt: COMMIT_TIME,
       updatedAt: COMMIT_TIME,
     });

@@ -347,7 +347,16 @@ export async function processExtraction(
           })
           .update('extractions', extractionId, {
             status: 'succeeded',
-            result: result.result,
+            // Where the tenant asks, the result too is only ciphertext at rest.
+            ...(tenant.encryptResults
+              ? {
+                  resultCiphertext: sealBytes(
+                    resultKey.dataKey.key,
+                    objectAad(tenantId, resultRef),
+                    Buffer.from(JSON.stringify(result.result)),
+                  ).toString('base64'),
+                }
+              : { result: result.result }),
             evidenceId,
             model: {
               provider: response.provider,

@@ -16,6 +16,7 @@ import {
   toExtractionView,
   type SubmissionRequest,
 } from '../extraction/submit';
+import { readableExtraction } from '../extraction/results';
 import type { Services } from '../services';
 import { requireScope } from '../tenancy/api-keys';
 import { isoToTimestamp, isValidId } from '../tenancy/firestore';
@@ -168,7 +169,8 @@ export function registerExtractionRoutes(router: Router, services: Services): vo
     const where: [string, '==' | '>', unknown][] = [];
     if (query.status) where.push(['status', '==', query.status]);
     if (query.createdAfter) where.push(['submittedAt', '>', isoToTimestamp(query.createdAfter)]);
-    const docs = await services.platform.tenantDb(tenant).list('extractions', {
+    const db = services.platform.tenantDb(tenant);
+    const docs = await db.list('extractions', {
       where,
       orderBy: [
         ['submittedAt', 'desc'],
@@ -183,7 +185,11 @@ export function registerExtractionRoutes(router: Router, services: Services): vo
     return {
       status: 200,
       body: {
-        data: page.map((d) => toExtractionView(d.id, d.data)),
+        data: await Promise.all(
+          page.map(async (d) =>
+            toExtractionView(d.id, await readableExtraction(services, tenant, db, d.id, d.data)),
+          ),
+        ),
         nextPageToken: more
           ? encodeCursor(services, { t: String(last.data.submittedAt), i: last.id, f: filter })
           : null,
@@ -195,11 +201,13 @@ export function registerExtractionRoutes(router: Router, services: Services): vo
     const { principal, tenant } = await authenticate(services, req, requestId);
     requireScope(principal, 'extractions:read');
     const id = params.id ?? '';
-    const data = isValidId(id)
-      ? await services.platform.tenantDb(tenant).get('extractions', id)
-      : undefined;
+    const db = services.platform.tenantDb(tenant);
+    const data = isValidId(id) ? await db.get('extractions', id) : undefined;
     if (!data) throw notFound('extraction');
-    return { status: 200, body: toExtractionView(id, data) };
+    return {
+      status: 200,
+      body: toExtractionView(id, await readableExtraction(services, tenant, db, id, data)),
+    };
   });
 }
 

@@ -35,6 +35,8 @@ export interface OnboardRequest {
   retentionDays?: number;
   /** A request quota other than the platform default (per function instance). */
   quota?: { perMinute: number; burst: number };
+  /** Keep results encrypted at rest under per-result data keys. */
+  encryptResults?: boolean;
 }
 
 export interface OnboardResult {
@@ -139,6 +141,7 @@ export async function onboardTenant(
       : { identityTenantId: request.identityTenantId }),
     ...(request.retentionDays === undefined ? {} : { retentionDays: request.retentionDays }),
     ...(request.quota === undefined ? {} : { quota: request.quota }),
+    ...(request.encryptResults === undefined ? {} : { encryptResults: request.encryptResults }),
   };
   try {
     await services.platform.createTenant(tenant);

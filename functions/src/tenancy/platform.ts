@@ -51,6 +51,8 @@ export const TenantProfileSchema = z.object({
    * max(platform minimum EVIDENCE_RETENTION_DAYS, this): a tenant can ask for more, never less.
    */
   retentionDays: z.number().int().positive().max(36_500).optional(),
+  /** Store results encrypted under their own data key rather than as Firestore fields. */
+  encryptResults: z.boolean().optional(),
   /** This tenant's request quota per function instance, where its plan differs from the default. */
   quota: z
     .strictObject({
