@@ -192,6 +192,12 @@ describe('rejections leave nothing behind', () => {
       400,
       'invalid_request',
     ],
+    [
+      'a webhook that was never registered',
+      { ...binary('application/pdf', textPdf), webhookUrl: 'https://unregistered.example/hook' },
+      422,
+      'webhook_not_registered',
+    ],
   ])('refuses %s', async (_, body, status, code) => {
     const before = await counts();
     const reply = await submit(body);

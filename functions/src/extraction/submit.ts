@@ -6,11 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { badRequest, conflict, forbidden } from '../errors';
+import { badRequest, conflict, forbidden, unprocessable } from '../errors';
 import { sealLarge } from '../crypto/chunked';
 import { commitment, dataKeyId, objectAad, type ObjectRef } from '../crypto/envelope';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
+import { listWebhooks } from '../webhooks/store';
 import { COMMIT_TIME, isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { SUPPORTED_CONTENT_TYPES, validateDocument } from './documents';
@@ -180,6 +181,16 @@ export async function submitExtraction(
     throw badRequest(
       'unknown_schema',
       `schema must be one of: ${SCHEMA_NAMES.join(', ')}, or a custom schema of this tenant`,
+    );
+  }
+  if (
+    request.webhookUrl !== undefined &&
+    !(await listWebhooks(services, tenant)).some((w) => w.record.url === request.webhookUrl)
+  ) {
+    // Only a registered endpoint has a signing secret (and passed the SSRF checks).
+    throw unprocessable(
+      'webhook_not_registered',
+      'webhookUrl must be an endpoint registered with POST /v1/webhooks',
     );
   }
   const contentType = await validateDocument(request.bytes, request.contentType, config);

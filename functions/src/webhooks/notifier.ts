@@ -123,7 +123,7 @@ async function buildEvent(
   services: Services,
   tenant: TenantProfile,
   message: NotificationMessage,
-): Promise<WebhookEvent | undefined> {
+): Promise<{ event: WebhookEvent; onlyUrl: string | undefined } | undefined> {
   const extraction = await services.platform
     .tenantDb(tenant)
     .get('extractions', message.extractionId);
@@ -134,14 +134,18 @@ async function buildEvent(
   const completedAt =
     typeof extraction.completedAt === 'string' ? extraction.completedAt : new Date().toISOString();
   return {
-    id: webhookEventId(message),
-    type: message.event,
-    createdAt: completedAt,
-    data: {
-      extractionId: message.extractionId,
-      status,
-      ...(typeof extraction.evidenceId === 'string' ? { evidenceId: extraction.evidenceId } : {}),
+    event: {
+      id: webhookEventId(message),
+      type: message.event,
+      createdAt: completedAt,
+      data: {
+        extractionId: message.extractionId,
+        status,
+        ...(typeof extraction.evidenceId === 'string' ? { evidenceId: extraction.evidenceId } : {}),
+      },
     },
+    // A request that named its endpoint (`webhookUrl`) is announced there only.
+    onlyUrl: typeof extraction.webhookUrl === 'string' ? extraction.webhookUrl : undefined,
   };
 }
 
@@ -236,13 +240,15 @@ export async function deliverNotification(
     log('notifier_error', { ...message, reason: 'unknown_tenant' });
     return counts;
   }
-  const event = await buildEvent(services, tenant, message);
-  if (!event) {
+  const built = await buildEvent(services, tenant, message);
+  if (!built) {
     log('notifier_error', { ...message, reason: 'extraction_not_in_state' });
     return counts;
   }
-  const webhooks = (await listWebhooks(services, tenant)).filter((w) =>
-    w.record.events.includes(event.type),
+  const { event, onlyUrl } = built;
+  const webhooks = (await listWebhooks(services, tenant)).filter(
+    (w) =>
+      w.record.events.includes(event.type) && (onlyUrl === undefined || w.record.url === onlyUrl),
   );
   if (webhooks.length === 0) return counts;
   // The body is fixed once, so every attempt signs and sends the same bytes.
