@@ -193,7 +193,7 @@ describe('a successful extraction', () => {
     expect(record.model.providerSettings).toEqual({ store: false });
     expect(record.postProcessing.map((s) => `${s.step}@${String(s.version)}`)).toEqual([
       'parse-output@1',
-      'ground-quotes@1',
+      'ground-quotes@2',
       'normalize-amounts@1',
       'normalize-dates@1',
       'reconcile-totals@1',

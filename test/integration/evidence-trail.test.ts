@@ -279,7 +279,7 @@ describe('query and replay', () => {
       promptTemplateVersion: 'extract-v1',
       postProcessing: [
         'parse-output@1',
-        'ground-quotes@1',
+        'ground-quotes@2',
         'normalize-amounts@1',
         'normalize-dates@1',
         'reconcile-totals@1',

@@ -331,7 +331,7 @@ describe('runSteps records and replay', () => {
     const { result, records } = runSteps(raw, context, hash);
     expect(records.map((r) => `${r.step}@${r.version}`)).toEqual([
       'parse-output@1',
-      'ground-quotes@1',
+      'ground-quotes@2',
       'normalize-amounts@1',
       'normalize-dates@1',
       'reconcile-totals@1',
@@ -514,5 +514,48 @@ describe('built-in JSON Schemas are strict-mode friendly', () => {
     expect(getSchema('toString')).toBeUndefined();
     expect(getSchema('__proto__')).toBeUndefined();
     expect(getSchema('contract')).toBeUndefined();
+  });
+});
+
+describe('ground-quotes versions', () => {
+  const schema = BUILT_IN_SCHEMAS.invoice;
+  const pdfText = 'Vendor: Page One Ltd\n\f\nInvoice No: P-2\n\f\nTotal: 3.00';
+  const empty = { value: null, quote: null };
+  const output = JSON.stringify({
+    vendorName: { value: 'Page One Ltd', quote: 'Page One Ltd' },
+    invoiceNumber: { value: 'P-2', quote: 'P-2' },
+    invoiceDate: empty,
+    dueDate: empty,
+    currency: empty,
+    subtotal: empty,
+    tax: empty,
+    total: { value: 3, quote: '3.00' },
+    lineItems: [],
+  });
+  const hash = (s: string) => s.length.toString();
+
+  it('@2 names the PDF page of each quote', () => {
+    const { result } = runSteps(output, { documentText: pdfText, schema }, hash);
+    expect(result.fields.vendorName?.source?.page).toBe(1);
+    expect(result.fields.invoiceNumber?.source?.page).toBe(2);
+    expect(result.fields.total?.source?.page).toBe(3);
+  });
+
+  it('@2 adds no page to single-page text', () => {
+    const { result } = runSteps(
+      output,
+      { documentText: pdfText.replace(/\f/g, ' '), schema },
+      hash,
+    );
+    expect(result.fields.total?.source).not.toHaveProperty('page');
+  });
+
+  it('@1 still replays exactly as it ran: no pages', () => {
+    const steps = [
+      { step: 'parse-output', version: 1 },
+      { step: 'ground-quotes', version: 1 },
+    ];
+    const { result } = runSteps(output, { documentText: pdfText, schema }, hash, steps);
+    expect(result.fields.invoiceNumber?.source).toEqual({ text: 'P-2', start: 35, end: 38 });
   });
 });

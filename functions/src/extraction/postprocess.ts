@@ -12,6 +12,8 @@ export interface SourceSpan {
   text: string;
   start: number;
   end: number;
+  /** 1-based page of a PDF (its pages are separated by form feeds); absent for one-page text. */
+  page?: number;
 }
 
 export interface Field {
@@ -70,7 +72,20 @@ const parseOutput: Step = {
   },
 };
 
-function ground(raw: Grounded, documentText: string, used: Set<number>): Field {
+/** 1 + the form feeds before `offset`: the page of a PDF's text layer. */
+function pageAt(documentText: string, offset: number): number {
+  let page = 1;
+  for (
+    let i = documentText.indexOf('\f');
+    i !== -1 && i < offset;
+    i = documentText.indexOf('\f', i + 1)
+  ) {
+    page++;
+  }
+  return page;
+}
+
+function ground(raw: Grounded, documentText: string, used: Set<number>, withPages: boolean): Field {
   if (raw.quote === null || raw.quote === '') {
     return { value: raw.value, source: null, grounded: raw.value === null };
   }
@@ -80,17 +95,26 @@ function ground(raw: Grounded, documentText: string, used: Set<number>): Field {
   if (start === -1) start = documentText.indexOf(raw.quote);
   if (start === -1) return { value: raw.value, source: null, grounded: false };
   used.add(start);
+  const end = start + raw.quote.length;
   return {
     value: raw.value,
-    source: { text: raw.quote, start, end: start + raw.quote.length },
+    source:
+      withPages && documentText.includes('\f')
+        ? { text: raw.quote, start, end, page: pageAt(documentText, start) }
+        : { text: raw.quote, start, end },
     grounded: true,
   };
 }
 
-const groundQuotes: Step = {
+/**
+ * ground-quotes@1 locates each quote; @2 also names the PDF page it lies on. @1 stays in the
+ * registry so records made with it still replay byte for byte.
+ */
+const groundingStep = (version: 1 | 2): Step => ({
   name: 'ground-quotes',
-  version: 1,
+  version,
   run(input, { documentText }) {
+    const withPages = version >= 2;
     const output = input as Record<string, unknown>;
     const used = new Set<number>();
     const fields: Record<string, Field> = {};
@@ -101,7 +125,7 @@ const groundQuotes: Step = {
         value.forEach((item: Record<string, Grounded>, index) => {
           const row: Record<string, Field> = {};
           for (const [col, cell] of Object.entries(item)) {
-            row[col] = ground(cell, documentText, used);
+            row[col] = ground(cell, documentText, used, withPages);
             if (!row[col].grounded) {
               issues.push({
                 code: 'ungrounded',
@@ -113,7 +137,7 @@ const groundQuotes: Step = {
           lineItems.push(row);
         });
       } else {
-        const field = ground(value as Grounded, documentText, used);
+        const field = ground(value as Grounded, documentText, used, withPages);
         fields[name] = field;
         if (!field.grounded)
           issues.push({
@@ -125,7 +149,7 @@ const groundQuotes: Step = {
     }
     return { fields, lineItems, issues } satisfies ExtractionResult;
   },
-};
+});
 
 const CURRENCY_SYMBOLS: Record<string, string> = {
   $: 'USD',
@@ -264,15 +288,19 @@ const reconcileTotals: Step = {
   },
 };
 
+/** The steps new extractions run, in order. */
 export const STEPS: readonly Step[] = [
   parseOutput,
-  groundQuotes,
+  groundingStep(2),
   normalizeAmounts,
   normalizeDates,
   reconcileTotals,
 ];
 
-const REGISTRY = new Map(STEPS.map((s) => [`${s.name}@${s.version}`, s]));
+/** Every step version that ever ran, so any recorded evidence can be replayed. */
+const REGISTRY = new Map(
+  [...STEPS, groundingStep(1)].map((s) => [`${s.name}@${String(s.version)}`, s]),
+);
 
 export interface StepRecord {
   step: string;
