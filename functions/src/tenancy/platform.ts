@@ -3,7 +3,7 @@
  * registry) and `apiKeys/{keyId}` (which resolves a key to its tenant). Nothing else in the
  * codebase reads or writes outside `tenants/{t}/...`.
  */
-import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { COMMIT_TIME, isValidId, TenantDb, type Databases } from './firestore';
 
@@ -244,28 +244,39 @@ export class PlatformDb {
       .filter(({ record }) => record.tenantId === tenantId);
   }
 
-  /**
-   * Sets `revokedAt` to `at`, or keeps an earlier revocation already scheduled (a revocation is
-   * never pushed later). Returns false when the key is unknown or belongs to another tenant.
-   */
+  /** Inside a transaction: the key's record if it belongs to `tenantId`, else undefined. */
+  private async readTenantKey(
+    tx: Transaction,
+    tenantId: string,
+    keyId: string,
+  ): Promise<ApiKeyRecord | undefined> {
+    if (!isValidId(keyId)) return undefined;
+    const data = plain((await tx.get(this.db.doc(`apiKeys/${keyId}`))).data());
+    if (!data) return undefined;
+    const record = ApiKeyRecordSchema.parse(data);
+    return record.tenantId === tenantId ? record : undefined;
+  }
+
+  /** Schedules revocation at `at` unless an earlier one already is: never pushed later. */
+  private revokeNoLaterThan(tx: Transaction, keyId: string, record: ApiKeyRecord, at: Date): void {
+    if (record.revokedAt === null || Date.parse(record.revokedAt) > at.getTime()) {
+      tx.update(this.db.doc(`apiKeys/${keyId}`), { revokedAt: at.toISOString() });
+    }
+  }
+
+  /** Revokes at `at`; false (nothing written) when the key is unknown or another tenant's. */
   async revokeApiKey(tenantId: string, keyId: string, at: Date): Promise<boolean> {
-    if (!isValidId(keyId)) return false;
-    const ref = this.db.doc(`apiKeys/${keyId}`);
     return this.db.runTransaction(async (tx) => {
-      const data = plain((await tx.get(ref)).data());
-      if (!data) return false;
-      const record = ApiKeyRecordSchema.parse(data);
-      if (record.tenantId !== tenantId) return false;
-      if (record.revokedAt === null || Date.parse(record.revokedAt) > at.getTime()) {
-        tx.update(ref, { revokedAt: at.toISOString() });
-      }
+      const record = await this.readTenantKey(tx, tenantId, keyId);
+      if (!record) return false;
+      this.revokeNoLaterThan(tx, keyId, record, at);
       return true;
     });
   }
 
   /**
    * Rotation in one transaction: schedules the old key's revocation at `revokeAt` (or keeps an
-   * earlier one) and creates the replacement. Returns false when the old key is unknown or
+   * earlier one) and creates the replacement. Returns undefined when the old key is unknown or
    * belongs to another tenant; nothing is written then.
    */
   async rotateApiKey(
@@ -274,18 +285,12 @@ export class PlatformDb {
     revokeAt: Date,
     next: { keyId: string; record: (old: ApiKeyRecord) => Omit<ApiKeyRecord, 'createdAt'> },
   ): Promise<ApiKeyRecord | undefined> {
-    if (!isValidId(oldKeyId)) return undefined;
-    const oldRef = this.db.doc(`apiKeys/${oldKeyId}`);
     return this.db.runTransaction(async (tx) => {
-      const data = plain((await tx.get(oldRef)).data());
-      if (!data) return undefined;
-      const old = ApiKeyRecordSchema.parse(data);
-      if (old.tenantId !== tenantId) return undefined;
+      const old = await this.readTenantKey(tx, tenantId, oldKeyId);
+      if (!old) return undefined;
       const record = next.record(old);
       if (record.tenantId !== tenantId) return undefined;
-      if (old.revokedAt === null || Date.parse(old.revokedAt) > revokeAt.getTime()) {
-        tx.update(oldRef, { revokedAt: revokeAt.toISOString() });
-      }
+      this.revokeNoLaterThan(tx, oldKeyId, old, revokeAt);
       tx.create(this.db.doc(`apiKeys/${next.keyId}`), { ...record, createdAt: COMMIT_TIME });
       return old;
     });
