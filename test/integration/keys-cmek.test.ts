@@ -9,14 +9,7 @@ import { keyVersionManager } from '../../functions/src/crypto/kms';
 import { replayExtraction } from '../../functions/src/extraction/replay';
 import { createServices, type Services } from '../../functions/src/services';
 import { onboardTenant } from '../../functions/src/tenancy/onboarding';
-import {
-  callApi,
-  idTokenFor,
-  stack,
-  waitForTerminal,
-  withCanary,
-  type ExtractionBody,
-} from '../support/api';
+import { callOps, extractInvoice, idTokenFor, stack } from '../support/api';
 
 const run = randomBytes(4).toString('hex');
 let services: Services;
@@ -29,32 +22,8 @@ const keys: Record<'good' | 'signing' | 'disabled' | 'other', string> = {
   other: '',
 };
 
-async function callOps(pathname: string, token: string, body: unknown) {
-  const response = await fetch(`${stack().opsUrl}${pathname}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function extract(apiKey: string, n: number): Promise<string> {
-  const created = await callApi('/v1/extractions', {
-    method: 'POST',
-    key: apiKey,
-    body: {
-      document: {
-        contentType: 'text/plain',
-        text: withCanary(`Vendor: Cmek ${String(n)}\nTotal: 3.00`),
-      },
-      schema: 'invoice',
-    },
-  });
-  expect(created.status).toBe(202);
-  const done = await waitForTerminal((created.body as ExtractionBody).id, apiKey);
-  expect(done.status).toBe('succeeded');
-  return done.id;
-}
+const extract = async (apiKey: string, n: number) =>
+  (await extractInvoice(apiKey, `Vendor: Cmek ${String(n)}\nTotal: 3.00`)).id;
 
 beforeAll(async () => {
   services = createServices(parseConfig());

@@ -23,45 +23,14 @@ import {
 } from '../../functions/src/tenancy/offboarding';
 import { onboardTenant } from '../../functions/src/tenancy/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
-import {
-  callApi,
-  idTokenFor,
-  stack,
-  waitForTerminal,
-  withCanary,
-  type ExtractionBody,
-} from '../support/api';
+import { callApi, callOps, extractInvoice, idTokenFor, withCanary } from '../support/api';
 
 const run = randomBytes(4).toString('hex');
 let services: Services;
 let operator: string;
 
-async function callOps(pathname: string, token: string, body: unknown = {}) {
-  const response = await fetch(`${stack().opsUrl}${pathname}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function extract(apiKey: string, n: number): Promise<string> {
-  const created = await callApi('/v1/extractions', {
-    method: 'POST',
-    key: apiKey,
-    body: {
-      document: {
-        contentType: 'text/plain',
-        text: withCanary(`Vendor: Off ${String(n)}\nTotal: 2.00`),
-      },
-      schema: 'invoice',
-    },
-  });
-  expect(created.status).toBe(202);
-  const done = await waitForTerminal((created.body as ExtractionBody).id, apiKey);
-  expect(done.status).toBe('succeeded');
-  return done.id;
-}
+const extract = async (apiKey: string, n: number) =>
+  (await extractInvoice(apiKey, `Vendor: Off ${String(n)}\nTotal: 2.00`)).id;
 
 function io(): CliIo & { lines: string[] } {
   const lines: string[] = [];

@@ -13,31 +13,12 @@ import { replayExtraction } from '../../functions/src/extraction/replay';
 import { createServices, type Services } from '../../functions/src/services';
 import { onboardTenant } from '../../functions/src/tenancy/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
-import { callApi, waitForTerminal, withCanary, type ExtractionBody } from '../support/api';
+import { extractInvoice } from '../support/api';
 
 let services: Services;
 let tenantId: string;
 let apiKey: string;
 const extractions: string[] = [];
-
-async function extract(n: number): Promise<string> {
-  const created = await callApi('/v1/extractions', {
-    method: 'POST',
-    key: apiKey,
-    body: {
-      document: {
-        contentType: 'text/plain',
-        text: withCanary(`Vendor: Rot ${String(n)}\nTotal: 1.00`),
-      },
-      schema: 'invoice',
-    },
-  });
-  expect(created.status).toBe(202);
-  const done = await waitForTerminal((created.body as ExtractionBody).id, apiKey);
-  expect(done.status).toBe('succeeded');
-  extractions.push(done.id);
-  return done.id;
-}
 
 async function profile(): Promise<TenantProfile> {
   const tenant = await services.platform.getTenant(tenantId);
@@ -64,6 +45,11 @@ async function everythingDecrypts(): Promise<void> {
 }
 
 const injected = () => Promise.reject(new Error('injected crash'));
+async function extract(n: number): Promise<string> {
+  const done = await extractInvoice(apiKey, `Vendor: Rot ${String(n)}\nTotal: 1.00`);
+  extractions.push(done.id);
+  return done.id;
+}
 
 beforeAll(async () => {
   services = createServices(parseConfig());

@@ -241,3 +241,33 @@ export function withoutRequestId(body: unknown): unknown {
   const { requestId: _requestId, ...rest } = error;
   return { error: rest };
 }
+
+/**
+ * Submits a text invoice (the log canary appended) and waits until it succeeded; the test
+ * fails on any other outcome.
+ */
+export async function extractInvoice(apiKey: string, text: string): Promise<ExtractionBody> {
+  const created = await callApi('/v1/extractions', {
+    method: 'POST',
+    key: apiKey,
+    body: { document: { contentType: 'text/plain', text: withCanary(text) }, schema: 'invoice' },
+  });
+  expect(created.status).toBe(202);
+  const done = await waitForTerminal((created.body as ExtractionBody).id, apiKey);
+  expect(done.status).toBe('succeeded');
+  return done;
+}
+
+/** One POST to the `ops` function with an operator's ID token. */
+export async function callOps(
+  pathname: string,
+  token: string,
+  body: unknown = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${stack().opsUrl}${pathname}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
