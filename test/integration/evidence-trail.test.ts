@@ -132,6 +132,27 @@ describe('crash injection: a seal interrupted at any step resumes to the same lo
     },
     60_000,
   );
+
+  it('two instances resuming the same intent both finish, with one seal exported', async () => {
+    const before = await sealedRecordCount();
+    await extract(invoice(300 + before));
+    await expect(
+      sealTenantEvidence(services, tenant, new Date(), {
+        afterIntent: () => Promise.reject(new Error('injected crash')),
+      }),
+    ).rejects.toThrow('injected crash');
+    // Each signs the same intent (ECDSA: different signatures); the second must adopt the first.
+    const outcomes = await Promise.all([
+      sealTenantEvidence(services, tenant, new Date()),
+      sealTenantEvidence(services, tenant, new Date()),
+    ]);
+    expect(outcomes.some((o) => o.resumed)).toBe(true);
+    await sealEverything();
+    const report = await verifyExport(source(), platformKey);
+    const mine = report.tenants.find((t) => t.tenantId === tenant.id);
+    expect(mine?.problems).toEqual([]);
+    expect(mine?.records).toBe(before + 1);
+  }, 60_000);
 });
 
 describe('the exported log', () => {

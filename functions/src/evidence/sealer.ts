@@ -207,7 +207,7 @@ export async function sealTenantEvidence(
 
   const keyVersion = services.config.SEALING_KEY_VERSION;
   const signature = await services.keyManager.asymmetricSign(keyVersion, sealDigest(unsigned));
-  const seal: Seal = SealSchema.parse({
+  let seal: Seal = SealSchema.parse({
     ...unsigned,
     signature: {
       keyVersion,
@@ -216,10 +216,11 @@ export async function sealTenantEvidence(
     },
   });
   await hooks.afterSign?.();
-  try {
-    await db.create('seals', seqId(seal.seq), { seal, frontier });
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
+  if (!(await db.createIfAbsent('seals', seqId(seal.seq), { seal, frontier }))) {
+    // Another instance finished this seal first (ECDSA signatures differ run to run): its
+    // stored copy is the seal, and the only one that may be exported.
+    const stored = await db.get('seals', seqId(seal.seq));
+    seal = SealSchema.parse(stored?.seal);
   }
   await hooks.afterSealWrite?.();
   await exportSeal(services, db, tenant, seal, records);
