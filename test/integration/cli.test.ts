@@ -1,32 +1,18 @@
+import { captureCli } from '../support/cli';
 import { randomBytes } from 'node:crypto';
-import { runCli, type CliIo } from '../../functions/src/cli/program';
-import { createServices } from '../../functions/src/services';
-import { parseConfig } from '../../functions/src/config';
-
-function capture(): CliIo & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return {
-    lines,
-    errors,
-    out: (line) => lines.push(line),
-    err: (line) => errors.push(line),
-    progress: () => undefined,
-    services: () => createServices(parseConfig()),
-  };
-}
+import { runCli } from '../../functions/src/cli/program';
 
 describe('npx provenant', () => {
   const tenantId = `cli-${randomBytes(4).toString('hex')}`;
 
   it('refuses an invalid tenant id with a clear error and exit code 1', async () => {
-    const io = capture();
+    const io = captureCli();
     expect(await runCli(['tenant', 'onboard', 'no/slashes', '--name', 'x'], io)).toBe(1);
     expect(io.errors.join('\n')).toContain('tenant ids are 1-48 letters');
   });
 
   it('onboards a tenant once, showing its API key once, and refuses a second onboarding', async () => {
-    const io = capture();
+    const io = captureCli();
     expect(await runCli(['tenant', 'onboard', tenantId, '--name', 'CLI Test', '--json'], io)).toBe(
       0,
     );
@@ -34,13 +20,13 @@ describe('npx provenant', () => {
     expect(out.kekName).toMatch(new RegExp(`/cryptoKeys/tenant-${tenantId}$`));
     expect(out.apiKey.token).toMatch(/^pvn_[a-z0-9]{16}_[A-Za-z0-9_-]{43}$/);
 
-    const again = capture();
+    const again = captureCli();
     expect(await runCli(['tenant', 'onboard', tenantId, '--name', 'CLI Test'], again)).toBe(1);
     expect(again.errors.join('\n')).toContain('the tenant already exists');
   });
 
   it('reports a missing evidence record instead of printing anything', async () => {
-    const io = capture();
+    const io = captureCli();
     expect(await runCli(['evidence', 'show', tenantId, 'ev_missing'], io)).toBe(1);
     expect(io.lines).toEqual([]);
     expect(io.errors.join('\n')).toContain('evidence ev_missing not found');

@@ -3,12 +3,13 @@
  * Locked to the audit bucket, verified by the auditor CLI, proven by receipts, replayed byte
  * for byte, and resumed correctly after a crash at each step of a seal.
  */
+import { captureCli } from '../support/cli';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Storage } from '@google-cloud/storage';
-import { runCli, type CliIo } from '../../functions/src/cli/program';
+import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { verifyConsistency } from '../../functions/src/evidence/merkle';
 import { verifyReceipt, type Receipt } from '../../functions/src/evidence/receipts';
@@ -31,19 +32,6 @@ let services: Services;
 let tenant: TenantProfile;
 let apiKey: string;
 const extractionIds: string[] = [];
-
-function io(): CliIo & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return {
-    lines,
-    errors,
-    out: (l) => lines.push(l),
-    err: (l) => errors.push(l),
-    progress: () => undefined,
-    services: () => createServices(parseConfig()),
-  };
-}
 
 async function extract(text: string): Promise<ExtractionBody> {
   const created = await callApi('/v1/extractions', {
@@ -157,7 +145,7 @@ describe('crash injection: a seal interrupted at any step resumes to the same lo
 
 describe('the exported log', () => {
   it('verifies with the auditor CLI, and a flipped byte in a local copy is caught', async () => {
-    const verified = io();
+    const verified = captureCli();
     expect(
       await runCli(
         [
@@ -171,7 +159,9 @@ describe('the exported log', () => {
     ).toBe(0);
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'audit-'));
-    expect(await runCli(['audit', 'export', '--out', dir, '--tenant', tenant.id], io())).toBe(0);
+    expect(
+      await runCli(['audit', 'export', '--out', dir, '--tenant', tenant.id], captureCli()),
+    ).toBe(0);
     const files: string[] = [];
     const walk = (d: string) => {
       for (const f of readdirSync(d)) {
@@ -182,13 +172,13 @@ describe('the exported log', () => {
     };
     walk(dir);
     expect(files.filter((f) => f.endsWith('.seal.json')).length).toBeGreaterThanOrEqual(4);
-    expect(await runCli(['audit', 'verify', dir], io())).toBe(0);
+    expect(await runCli(['audit', 'verify', dir], captureCli())).toBe(0);
 
     const jsonl = files.find((f) => f.endsWith('.jsonl')) ?? '';
     const bytes = readFileSync(jsonl);
     bytes[40] = (bytes[40] ?? 0) ^ 1;
     writeFileSync(jsonl, bytes);
-    const tampered = io();
+    const tampered = captureCli();
     expect(await runCli(['audit', 'verify', dir, '--json'], tampered)).toBe(2);
     const report = JSON.parse(tampered.lines[0] ?? '{}') as {
       ok: boolean;
@@ -227,7 +217,7 @@ describe('receipts, checkpoints and consistency', () => {
 
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'receipt-')), 'receipt.json');
     writeFileSync(file, JSON.stringify(receipt));
-    expect(await runCli(['audit', 'verify-receipt', file], io())).toBe(0);
+    expect(await runCli(['audit', 'verify-receipt', file], captureCli())).toBe(0);
 
     const forged = structuredClone(receipt);
     if (forged.record.kind !== 'extraction') throw new Error('expected an extraction record');
@@ -255,7 +245,7 @@ describe('receipts, checkpoints and consistency', () => {
     const first = checkpoints[0];
     const last = checkpoints[checkpoints.length - 1];
     if (!first || !last) throw new Error('no checkpoints');
-    const cli = io();
+    const cli = captureCli();
     expect(
       await runCli(['audit', 'consistency', tenant.id, String(first.seq), String(last.seq)], cli),
     ).toBe(0);
@@ -285,7 +275,7 @@ describe('receipts, checkpoints and consistency', () => {
 
 describe('query and replay', () => {
   it('answers which model, prompt and steps produced an extraction', async () => {
-    const cli = io();
+    const cli = captureCli();
     expect(
       await runCli(
         ['audit', 'query', '--tenant', tenant.id, '--extraction', extractionIds[0] ?? '', '--json'],
@@ -306,7 +296,7 @@ describe('query and replay', () => {
         'reconcile-totals@1',
       ],
     });
-    const byModel = io();
+    const byModel = captureCli();
     expect(
       await runCli(
         [
@@ -325,7 +315,7 @@ describe('query and replay', () => {
   });
 
   it('replays the recorded steps on the stored raw response byte for byte', async () => {
-    const cli = io();
+    const cli = captureCli();
     expect(
       await runCli(['audit', 'replay', tenant.id, extractionIds[1] ?? '', '--json'], cli),
     ).toBe(0);
@@ -350,8 +340,8 @@ describe('query and replay', () => {
       '--seed',
       'audit-2026',
     ];
-    const a = io();
-    const b = io();
+    const a = captureCli();
+    const b = captureCli();
     expect(await runCli(args, a)).toBe(0);
     expect(await runCli(args, b)).toBe(0);
     expect(a.lines).toHaveLength(3);

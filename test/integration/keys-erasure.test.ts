@@ -3,11 +3,12 @@
  * keys with the result, then the objects; the extraction's evidence still verifies, the erasure
  * is itself sealed evidence, and the commitments can no longer be recomputed.
  */
+import { captureCli } from '../support/cli';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runCli, type CliIo } from '../../functions/src/cli/program';
+import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { commitment, type WrappedDataKey } from '../../functions/src/crypto/envelope';
 import { EvidenceRecordSchema, verifyContentHash } from '../../functions/src/evidence/record';
@@ -31,17 +32,6 @@ let services: Services;
 let tenant: TenantProfile;
 let apiKey: string;
 let readOnlyKey: string;
-
-function io(): CliIo & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    out: (l) => lines.push(l),
-    err: (l) => lines.push(l),
-    progress: () => undefined,
-    services: () => createServices(parseConfig()),
-  };
-}
 
 const text = (n: number) =>
   withCanary(`Vendor: Erase Co ${String(n)}\nInvoice No: E-${String(n)}\nTotal: ${String(n)}.00`);
@@ -191,11 +181,13 @@ describe('erasing an extraction', () => {
       },
     });
     await sealEverything();
-    const cli = io();
+    const cli = captureCli();
     const bucket = `gs://${services.config.AUDIT_BUCKET}/${services.config.AUDIT_EXPORT_PREFIX}`;
     expect(await runCli(['audit', 'verify', bucket, '--json'], cli)).toBe(0);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'erasure-'));
-    expect(await runCli(['audit', 'export', '--out', dir, '--tenant', tenant.id], io())).toBe(0);
+    expect(
+      await runCli(['audit', 'export', '--out', dir, '--tenant', tenant.id], captureCli()),
+    ).toBe(0);
     const lines: string[] = [];
     const walk = (d: string) => {
       for (const f of readdirSync(d)) {
@@ -206,6 +198,6 @@ describe('erasing an extraction', () => {
     };
     walk(dir);
     expect(lines.some((l) => l.includes(`"${erasureEvidenceId(done.id)}"`))).toBe(true);
-    expect(await runCli(['audit', 'verify', dir], io())).toBe(0);
+    expect(await runCli(['audit', 'verify', dir], captureCli())).toBe(0);
   }, 60_000);
 });

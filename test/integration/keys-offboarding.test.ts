@@ -3,11 +3,12 @@
  * destroyed so nothing of the tenant decrypts (cache evicted too), and the signed deletion
  * certificate verifies offline, fails when altered, and is sealed into the audit export.
  */
+import { captureCli } from '../support/cli';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runCli, type CliIo } from '../../functions/src/cli/program';
+import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { keyVersionManager } from '../../functions/src/crypto/kms';
 import { EvidenceRecordSchema, verifyContentHash } from '../../functions/src/evidence/record';
@@ -31,17 +32,6 @@ let operator: string;
 
 const extract = async (apiKey: string, n: number) =>
   (await extractInvoice(apiKey, `Vendor: Off ${String(n)}\nTotal: 2.00`)).id;
-
-function io(): CliIo & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    out: (l) => lines.push(l),
-    err: (l) => lines.push(l),
-    progress: () => undefined,
-    services: () => createServices(parseConfig()),
-  };
-}
 
 const publicKey = () => services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION);
 
@@ -177,7 +167,9 @@ describe('offboarding in-process: nothing of the tenant decrypts any more', () =
     writeFileSync(pem, await publicKey());
     const good = path.join(dir, 'certificate.json');
     writeFileSync(good, JSON.stringify(certificate));
-    expect(await runCli(['tenant', 'verify-certificate', good, '--public-key', pem], io())).toBe(0);
+    expect(
+      await runCli(['tenant', 'verify-certificate', good, '--public-key', pem], captureCli()),
+    ).toBe(0);
 
     const alterations: ((c: DeletionCertificate) => void)[] = [
       (c) => (c.counts.dataKeys += 1),
@@ -191,9 +183,9 @@ describe('offboarding in-process: nothing of the tenant decrypts any more', () =
       expect(verifyCertificate(forged, await publicKey())).toBe(false);
       const file = path.join(dir, 'forged.json');
       writeFileSync(file, JSON.stringify(forged));
-      expect(await runCli(['tenant', 'verify-certificate', file, '--public-key', pem], io())).toBe(
-        2,
-      );
+      expect(
+        await runCli(['tenant', 'verify-certificate', file, '--public-key', pem], captureCli()),
+      ).toBe(2);
     }
   }, 30_000);
 });
