@@ -13,6 +13,13 @@ function wholeNumber(min: number, max: number, fallback: number) {
     .pipe(z.number().int().min(min).max(max));
 }
 
+/**
+ * The LLM providers the platform can call. Each has its adapter in `providers/` (built by
+ * `providers/registry.ts`), its settings below and an entry in the sub-processor registry.
+ */
+export const PROVIDERS = ['openai', 'anthropic'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
 const KEY_RING = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+$/;
 
 /**
@@ -52,7 +59,7 @@ const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1),
   ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
-  DEFAULT_PROVIDER: z.enum(['openai', 'anthropic']).default('openai'),
+  DEFAULT_PROVIDER: z.enum(PROVIDERS).default('openai'),
   /** Secret Manager in production (mounted as an env var by the function), generated locally. */
   API_KEY_PEPPER: z.string().min(32, 'at least 32 characters'),
   /** How long an unwrapped tenant wrapping key stays in memory. */

@@ -4,7 +4,7 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import { ConfigError } from './config';
-import { sealAllTenants } from './evidence/sealer';
+import { sealAllTenants } from './ledger/sealer';
 import { handleDeadLetter } from './extraction/dead-letter';
 import { processExtraction } from './extraction/pipeline';
 import { ExtractionMessage } from './extraction/submit';

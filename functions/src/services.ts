@@ -3,16 +3,14 @@
  * take what they use as arguments; only `index.ts` and the CLI call `getServices()`.
  */
 import { PubSub } from '@google-cloud/pubsub';
-import type { Config } from './config';
-import { getConfig } from './config';
+import { getConfig, type Config, type ProviderName } from './config';
 import { KeyHierarchy } from './crypto/envelope';
 import { CloudKmsKeyManager, createKmsClient, type KeyManager } from './crypto/kms';
-import { AnthropicProvider } from './providers/anthropic';
-import { OpenAiProvider } from './providers/openai';
 import type { LlmProvider } from './providers/provider';
+import { createProviders } from './providers/registry';
 import { ObjectStore } from './storage/object-store';
 import { Databases } from './tenancy/firestore';
-import { PlatformDb, type ProviderName } from './tenancy/platform';
+import { PlatformDb } from './tenancy/platform';
 
 export interface Services {
   config: Config;
@@ -43,20 +41,7 @@ export function createServices(config: Config = getConfig()): Services {
     ),
     objects: ObjectStore.create(config.GOOGLE_CLOUD_PROJECT, config.STORAGE_API_ENDPOINT),
     pubsub,
-    providers: {
-      openai: new OpenAiProvider({
-        apiKey: config.OPENAI_API_KEY,
-        model: config.OPENAI_MODEL,
-        timeoutMs: config.LLM_TIMEOUT_MS,
-        ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
-      }),
-      anthropic: new AnthropicProvider({
-        apiKey: config.ANTHROPIC_API_KEY,
-        model: config.ANTHROPIC_MODEL,
-        timeoutMs: config.LLM_TIMEOUT_MS,
-        ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
-      }),
-    },
+    providers: createProviders(config),
     async close() {
       await Promise.allSettled([databases.close(), kms.close(), pubsub.close()]);
     },

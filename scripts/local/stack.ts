@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { parseConfig } from '../../functions/src/config';
 import { createServices } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { startAuthEmulator } from './auth-emulator';
 import { startKmsEmulator } from './emulators/kms/server';
 import { startLlmEmulator } from './emulators/llm/server';

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { FieldPath, Firestore } from '@google-cloud/firestore';
 import { parseConfig } from '../../functions/src/config';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { makePdf, makePng } from '../fixtures/documents';
 import { stack, withCanary } from '../support/api';
 

@@ -8,7 +8,7 @@ import { FieldPath, Firestore } from '@google-cloud/firestore';
 import { parseConfig } from '../../functions/src/config';
 import { ExtractionEvidenceRecordSchema } from '../../functions/src/evidence/record';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { makeJpeg, makePdf, makePng } from '../fixtures/documents';
 import {
   callApi,

@@ -11,7 +11,7 @@ import { parseConfig } from '../../functions/src/config';
 import { dataKeyId, type ObjectRef } from '../../functions/src/crypto/envelope';
 import { createServices, type Services } from '../../functions/src/services';
 import { COMMIT_TIME } from '../../functions/src/tenancy/firestore';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import {
   callApi,
   eventually,

@@ -9,7 +9,7 @@ import { Firestore } from '@google-cloud/firestore';
 import { parseConfig } from '../../functions/src/config';
 import { ExtractionEvidenceRecordSchema } from '../../functions/src/evidence/record';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
 import {
   callApi,

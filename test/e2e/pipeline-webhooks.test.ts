@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Firestore } from '@google-cloud/firestore';
 import { parseConfig } from '../../functions/src/config';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { verifyWebhookSignature } from '../../functions/src/webhooks/signature';
 import {
   callApi,

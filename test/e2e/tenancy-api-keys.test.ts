@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../functions/src/config';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { callApi, eventually, idTokenFor, withoutRequestId } from '../support/api';
 
 interface KeyView {

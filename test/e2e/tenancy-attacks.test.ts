@@ -9,7 +9,7 @@ import { parseConfig } from '../../functions/src/config';
 import { createApiRouter } from '../../functions/src/http/api';
 import { createServices, type Services } from '../../functions/src/services';
 import { issueApiKey } from '../../functions/src/tenancy/api-keys';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../../functions/src/tenancy/platform';
 import {
   authAdmin,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { parseConfig } from '../../functions/src/config';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { authAdmin, callApi, idTokenFor, stack, waitForTerminal } from '../support/api';
 
 const run = randomBytes(4).toString('hex');

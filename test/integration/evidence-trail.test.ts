@@ -13,11 +13,11 @@ import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { verifyConsistency } from '../../functions/src/evidence/merkle';
 import { verifyReceipt, type Receipt } from '../../functions/src/evidence/receipts';
-import { sealTenantEvidence } from '../../functions/src/evidence/sealer';
+import { sealTenantEvidence } from '../../functions/src/ledger/sealer';
 import { verifyExport } from '../../functions/src/evidence/verify-export';
 import { createServices, type Services } from '../../functions/src/services';
-import { bucketSource } from '../../functions/src/storage/export-source';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { bucketSource } from '../../functions/src/storage/bucket-source';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
 import {
   callApi,

@@ -8,7 +8,7 @@ import { parseConfig } from '../../functions/src/config';
 import { keyVersionManager } from '../../functions/src/crypto/kms';
 import { replayExtraction } from '../../functions/src/extraction/replay';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { callOps, extractInvoice, idTokenFor, stack } from '../support/api';
 
 const run = randomBytes(4).toString('hex');

@@ -12,13 +12,13 @@ import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { commitment, type WrappedDataKey } from '../../functions/src/crypto/envelope';
 import { EvidenceRecordSchema, verifyContentHash } from '../../functions/src/evidence/record';
-import { sealTenantEvidence } from '../../functions/src/evidence/sealer';
+import { sealTenantEvidence } from '../../functions/src/ledger/sealer';
 import { erasureEvidenceId } from '../../functions/src/extraction/erasure';
 import { replayExtraction } from '../../functions/src/extraction/replay';
 import { createServices, type Services } from '../../functions/src/services';
 import { parseGsUri } from '../../functions/src/storage/object-store';
 import { issueApiKey } from '../../functions/src/tenancy/api-keys';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
 import {
   callApi,

@@ -15,14 +15,14 @@ import { EvidenceRecordSchema, verifyContentHash } from '../../functions/src/evi
 import { verifyExport } from '../../functions/src/evidence/verify-export';
 import { replayExtraction } from '../../functions/src/extraction/replay';
 import { createServices, type Services } from '../../functions/src/services';
-import { bucketSource } from '../../functions/src/storage/export-source';
+import { bucketSource } from '../../functions/src/storage/bucket-source';
 import {
   offboardingEvidenceId,
   offboardTenant,
   verifyCertificate,
   type DeletionCertificate,
-} from '../../functions/src/tenancy/offboarding';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+} from '../../functions/src/lifecycle/offboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
 import { callApi, callOps, extractInvoice, idTokenFor, withCanary } from '../support/api';
 

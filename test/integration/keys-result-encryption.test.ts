@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { parseConfig } from '../../functions/src/config';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { callApi, stack, waitForTerminal, withCanary, type ExtractionBody } from '../support/api';
 
 const VENDOR = `Cipher Vendor ${randomBytes(3).toString('hex')}`;

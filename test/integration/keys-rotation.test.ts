@@ -4,14 +4,15 @@
  * any step leaves everything decryptable and resumes on the next run.
  */
 import { randomBytes } from 'node:crypto';
-import { runCli, type CliIo } from '../../functions/src/cli/program';
+import type { CliIo } from '../../functions/src/cli/io';
+import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { keyVersionManager } from '../../functions/src/crypto/kms';
-import { rotateTenantKek, rotationEvidenceId } from '../../functions/src/crypto/rotation';
+import { rotateTenantKek, rotationEvidenceId } from '../../functions/src/lifecycle/key-rotation';
 import { EvidenceRecordSchema, verifyContentHash } from '../../functions/src/evidence/record';
 import { replayExtraction } from '../../functions/src/extraction/replay';
 import { createServices, type Services } from '../../functions/src/services';
-import { onboardTenant } from '../../functions/src/tenancy/onboarding';
+import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
 import { extractInvoice } from '../support/api';
 

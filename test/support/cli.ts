@@ -1,4 +1,4 @@
-import type { CliIo } from '../../functions/src/cli/program';
+import type { CliIo } from '../../functions/src/cli/io';
 import { parseConfig } from '../../functions/src/config';
 import { createServices } from '../../functions/src/services';
 

@@ -1,12 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { InvalidModelOutputError } from '../../functions/src/extraction/postprocess';
-import {
-  backoffDelayMs,
-  classifyProviderError,
-  parseRetryAfter,
-  RETRYABLE_OUTCOMES,
-} from '../../functions/src/extraction/retry';
+import { classifyProviderError, RETRYABLE_OUTCOMES } from '../../functions/src/extraction/retry';
+import { backoffDelayMs, parseRetryAfter } from '../../functions/src/util/backoff';
 
 const policy = { baseMs: 250, maxMs: 10_000, retryAfterCapMs: 30_000 };
 

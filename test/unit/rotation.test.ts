@@ -5,7 +5,7 @@ import {
   rotationEvidenceId,
   versionsToDisable,
   wrappingKeyAad,
-} from '../../functions/src/crypto/rotation';
+} from '../../functions/src/lifecycle/key-rotation';
 
 const v = (n: number) =>
   `projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/${String(n)}`;

@@ -5,7 +5,7 @@ import {
   frontierRoot,
   retentionDays,
   type Frontier,
-} from '../../functions/src/evidence/sealer';
+} from '../../functions/src/ledger/sealer';
 import type { Services } from '../../functions/src/services';
 
 const leaf = (i: number) =>

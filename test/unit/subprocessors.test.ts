@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { PROVIDERS } from '../../functions/src/tenancy/platform';
+import { PROVIDERS } from '../../functions/src/config';
 
 const Registry = z.strictObject({
   subprocessors: z.array(

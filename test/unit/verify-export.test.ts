@@ -20,10 +20,9 @@ import {
   type Seal,
   type UnsignedSeal,
 } from '../../functions/src/evidence/seal';
+import { directorySource, type ExportSource } from '../../functions/src/evidence/export-source';
 import {
-  directorySource,
   verifyExport,
-  type ExportSource,
   type PublicKeyResolver,
   type VerifyProblem,
   type VerifyReport,

@@ -10,13 +10,14 @@ import { consistencyProof, leafHash } from '../evidence/merkle';
 import { buildReceipt, loadTenantLog, verifyReceipt } from '../evidence/receipts';
 import { ExtractionEvidenceRecordSchema } from '../evidence/record';
 import { leafData } from '../evidence/seal';
-import { directorySource, verifyExport, type ExportSource } from '../evidence/verify-export';
+import { directorySource, type ExportSource } from '../evidence/export-source';
+import { verifyExport } from '../evidence/verify-export';
 import { replayExtraction } from '../extraction/replay';
 import type { Services } from '../services';
-import { bucketSource } from '../storage/export-source';
+import { bucketSource } from '../storage/bucket-source';
 import { isValidId } from '../tenancy/firestore';
 import { CliError, withServices } from './common';
-import type { CliIo } from './program';
+import type { CliIo } from './io';
 
 /** `gs://bucket/prefix` or a local folder; default: the configured audit bucket. */
 function openSource(services: Services, location: string | undefined): ExportSource {

@@ -1,6 +1,6 @@
 /** What every command module shares: its typed failure and the services lifecycle. */
 import type { Services } from '../services';
-import type { CliIo } from './program';
+import type { CliIo } from './io';
 
 /** A failure the CLI reports in one line, with its exit code (2 = verification failed). */
 export class CliError extends Error {

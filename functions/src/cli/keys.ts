@@ -4,11 +4,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { defaultRotationId, rotateKeks } from '../crypto/rotation';
+import { defaultRotationId, rotateKeks } from '../lifecycle/key-rotation';
 import { isValidId } from '../tenancy/firestore';
-import { offboardTenant, verifyCertificate } from '../tenancy/offboarding';
+import { offboardTenant, verifyCertificate } from '../lifecycle/offboarding';
 import { CliError, withServices } from './common';
-import type { CliIo } from './program';
+import type { CliIo } from './io';
 
 function tenantCommand(program: Command): Command {
   return (

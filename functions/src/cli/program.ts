@@ -5,28 +5,12 @@
 import { Command } from 'commander';
 import { EvidenceRecordSchema, verifyContentHash } from '../evidence/record';
 import { isValidId } from '../tenancy/firestore';
-import { onboardTenant } from '../tenancy/onboarding';
-import { createServices, type Services } from '../services';
-import { sealAllTenants } from '../evidence/sealer';
+import { onboardTenant } from '../lifecycle/onboarding';
+import { sealAllTenants } from '../ledger/sealer';
 import { registerAuditCommands } from './audit';
 import { CliError, withServices } from './common';
+import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  /** Progress of long jobs: to stderr, so stdout stays machine-readable. */
-  progress: (line: string) => void;
-  services: () => Services;
-}
-
-const defaultIo: CliIo = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
-  progress: (line) =>
-    process.stderr.write(process.stderr.isTTY ? `\r${line}\u001b[K` : `${line}\n`),
-  services: () => createServices(),
-};
 
 export function buildProgram(io: CliIo = defaultIo): Command {
   const program = new Command('provenant')

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle';
 import { EvidenceRecordSchema, verifyContentHash, type EvidenceRecord } from './record';
 import { exportPaths, leafData, SealSchema, verifySealSignature, type Seal } from './seal';
-import type { ExportSource } from './verify-export';
+import type { ExportSource } from './export-source';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { COMMIT_TIME } from '../tenancy/firestore';
+import { ActorSchema } from './actor';
 import { canonicalSha256 } from './canonical';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -27,10 +28,6 @@ export const AttemptSchema = z.strictObject({
 });
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const ActorSchema = z.strictObject({
-  kind: z.enum(['apiKey', 'user', 'service']),
-  id: z.string(),
-});
 
 /** One model call and everything that turned its answer into the customer's result. */
 export const ExtractionEvidenceSchema = z.strictObject({

@@ -8,9 +8,8 @@
  * Layout (relative to the export root, see `exportPaths`):
  * `{tenantId}/{yyyy}/{mm}/{dd}/{seq6}.jsonl` + `.seal.json`.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
 import { canonicalJson } from './canonical';
+import type { ExportSource } from './export-source';
 import { leafHash, MerkleAccumulator } from './merkle';
 import { EvidenceRecordSchema, verifyContentHash, type EvidenceRecord } from './record';
 import {
@@ -22,32 +21,6 @@ import {
   verifySealSignature,
   type Seal,
 } from './seal';
-
-/** Where the export is read from; paths are relative to the export root, '/'-separated. */
-export interface ExportSource {
-  list(): Promise<string[]>;
-  read(path: string): Promise<Buffer>;
-}
-
-/** An export copied to a local folder (e.g. `gcloud storage cp -r gs://bucket/prefix dir`). */
-export function directorySource(dir: string): ExportSource {
-  const root = resolve(dir);
-  return {
-    async list() {
-      const entries = await readdir(root, { recursive: true, withFileTypes: true });
-      return entries
-        .filter((e) => e.isFile())
-        .map((e) => relative(root, resolve(e.parentPath, e.name)).split(sep).join('/'))
-        .sort();
-    },
-    async read(path: string) {
-      const full = resolve(root, path);
-      // Never read outside the export, whatever path a caller passes.
-      if (!full.startsWith(root + sep)) throw new Error(`${path} is outside the export`);
-      return readFile(full);
-    },
-  };
-}
 
 /** PEM of a key version, or undefined when the key version is not a platform sealing key. */
 export type PublicKeyResolver = (keyVersion: string) => Promise<string | undefined>;

@@ -8,13 +8,13 @@
  */
 import { conflict, notFound } from '../errors';
 import { dataKeyId, type ObjectRef } from '../crypto/envelope';
+import type { Actor } from '../evidence/actor';
 import { evidenceDocument, type EventEvidenceBody } from '../evidence/record';
 import { log } from '../logging';
 import type { Services } from '../services';
 import { parseGsUri } from '../storage/object-store';
 import { COMMIT_TIME, isValidId } from '../tenancy/firestore';
 import { DELETE_FIELD, type TenantProfile } from '../tenancy/platform';
-import type { Actor } from './submit';
 
 export function erasureEvidenceId(extractionId: string): string {
   return `ev_erasure_${extractionId}`;

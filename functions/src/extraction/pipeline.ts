@@ -10,22 +10,21 @@ import { commitment, dataKeyId, objectAad, sealBytes, type ObjectRef } from '../
 import { evidenceDocument, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
 import { log } from '../logging';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
+import { defaultModels } from '../providers/registry';
 import type { Services } from '../services';
 import { COMMIT_TIME, isAlreadyExists } from '../tenancy/firestore';
-import type { ProviderName, TenantProfile } from '../tenancy/platform';
+import type { ProviderName } from '../config';
+import type { TenantProfile } from '../tenancy/platform';
 import { publishExtractionEvent } from '../webhooks/events';
 import { runSteps, InvalidModelOutputError } from './postprocess';
-import {
-  backoffDelayMs,
-  classifyProviderError,
-  RETRYABLE_OUTCOMES,
-  type AttemptOutcome,
-} from './retry';
+import { backoffDelayMs } from '../util/backoff';
+import { classifyProviderError, RETRYABLE_OUTCOMES, type AttemptOutcome } from './retry';
 import { buildSystemPrompt } from './prompt';
 import { documentInput } from './documents';
 import { resolveSchema } from './schemas';
 import { ObjectErasedError, openStoredObject } from './stored-object';
-import type { Actor, ExtractionMessage } from './submit';
+import type { ExtractionMessage } from './submit';
+import type { Actor } from '../evidence/actor';
 
 type Outcome = AttemptOutcome;
 
@@ -97,10 +96,7 @@ async function callModels(
   ids: { tenantId: string; extractionId: string },
 ): Promise<Completion> {
   const { config } = services;
-  const plan = providerPlan(tenant, request.schemaName, {
-    openai: services.providers.openai.model,
-    anthropic: services.providers.anthropic.model,
-  });
+  const plan = providerPlan(tenant, request.schemaName, defaultModels(services.providers));
   const policy = {
     baseMs: config.LLM_RETRY_BASE_MS,
     maxMs: config.LLM_RETRY_MAX_BACKOFF_MS,

@@ -3,11 +3,9 @@
  * step versions, and compare every hash with the evidence record. Reproducibility as one call.
  */
 import { commitment, dataKeyId, type WrappedDataKey } from '../crypto/envelope';
-import type Anthropic from '@anthropic-ai/sdk';
-import type OpenAI from 'openai';
 import { ExtractionEvidenceRecordSchema } from '../evidence/record';
-import { readAnthropicOutput } from '../providers/anthropic';
-import { readOpenAiOutput } from '../providers/openai';
+import { PROVIDERS } from '../config';
+import { readStoredOutput } from '../providers/registry';
 import type { Services } from '../services';
 import type { TenantProfile } from '../tenancy/platform';
 import { runSteps } from './postprocess';
@@ -107,9 +105,7 @@ export async function replayExtraction(
 
 /** The structured output inside a provider's raw response, read as the adapter read it. */
 function extractOutputText(provider: string, raw: string): string {
-  const output =
-    provider === 'openai'
-      ? readOpenAiOutput(JSON.parse(raw) as OpenAI.ChatCompletion)
-      : readAnthropicOutput(JSON.parse(raw) as Anthropic.Message);
-  return output.outputText ?? '';
+  const known = PROVIDERS.find((name) => name === provider);
+  if (!known) throw new ReplayError(`no adapter reads responses of provider ${provider}`);
+  return readStoredOutput(known, raw) ?? '';
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { badRequest, conflict, forbidden, unprocessable } from '../errors';
 import { sealLarge } from '../crypto/chunked';
 import { commitment, dataKeyId, objectAad, type ObjectRef } from '../crypto/envelope';
+import type { Actor } from '../evidence/actor';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
 import { listWebhooks } from '../webhooks/store';
@@ -101,11 +102,6 @@ export const ExtractionMessage = z.strictObject({
   extractionId: z.string().min(1),
 });
 export type ExtractionMessage = z.infer<typeof ExtractionMessage>;
-
-export interface Actor {
-  kind: 'apiKey' | 'user' | 'service';
-  id: string;
-}
 
 export function newExtractionId(): string {
   return `ex_${randomBytes(12).toString('hex')}`;

@@ -1,5 +1,6 @@
 import type { Request } from '@google-cloud/functions-framework';
 import { unauthenticated } from '../errors';
+import type { Actor } from '../evidence/actor';
 import { log } from '../logging';
 import type { Services } from '../services';
 import {
@@ -16,7 +17,7 @@ export interface AuthenticatedTenant {
   principal: Principal;
   tenant: TenantProfile;
   /** Who acted, as recorded in evidence: the API key id or the person's uid. */
-  actor: { kind: 'apiKey' | 'user'; id: string };
+  actor: Actor;
 }
 
 const verifiers = new WeakMap<Services, IdTokenVerifier>();

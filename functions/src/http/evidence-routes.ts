@@ -4,7 +4,7 @@ import { buildReceipt, loadTenantLog } from '../evidence/receipts';
 import { evidenceIdFor } from '../evidence/record';
 import { SealSchema } from '../evidence/seal';
 import type { Services } from '../services';
-import { bucketSource } from '../storage/export-source';
+import { bucketSource } from '../storage/bucket-source';
 import { requireScope } from '../tenancy/api-keys';
 import { isValidId } from '../tenancy/firestore';
 import { authenticate } from './auth';

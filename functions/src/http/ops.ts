@@ -4,14 +4,14 @@
  */
 import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
+import { PROVIDERS } from '../config';
 import { forbidden, unauthenticated } from '../errors';
-import { probeCmek, registerCmek } from '../crypto/cmek';
+import { probeCmek, registerCmek } from '../lifecycle/cmek';
 import { log } from '../logging';
 import type { Services } from '../services';
 import { firebaseAuth } from '../tenancy/identity';
-import { DATABASE_ID, IDENTITY_TENANT_ID, onboardTenant } from '../tenancy/onboarding';
-import { offboardTenant } from '../tenancy/offboarding';
-import { PROVIDERS } from '../tenancy/platform';
+import { DATABASE_ID, IDENTITY_TENANT_ID, onboardTenant } from '../lifecycle/onboarding';
+import { offboardTenant } from '../lifecycle/offboarding';
 import { Router } from './router';
 
 const OnboardBody = z.strictObject({

@@ -1,4 +1,4 @@
-import type { ProviderName } from '../tenancy/platform';
+import type { ProviderName } from '../config';
 
 export interface ProviderRequest {
   model: string;

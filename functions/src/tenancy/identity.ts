@@ -14,6 +14,7 @@
  */
 import type { Auth } from 'firebase-admin/auth';
 import { forbidden, InternalError, unauthenticated } from '../errors';
+import type { Actor } from '../evidence/actor';
 import { verifyApiKey, type ApiKeyPrincipal } from './api-keys';
 import { API_KEY_SCOPES, type ApiKeyScope, type PlatformDb, type TenantProfile } from './platform';
 
@@ -232,7 +233,7 @@ async function activeTenant(
 }
 
 /** The actor recorded in evidence for a principal. */
-export function actorOf(principal: Principal): { kind: 'apiKey' | 'user'; id: string } {
+export function actorOf(principal: Principal): Actor {
   return principal.kind === 'apiKey'
     ? { kind: 'apiKey', id: principal.keyId }
     : { kind: 'user', id: principal.uid };

@@ -5,13 +5,11 @@
  */
 import { FieldValue, Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
 import { z } from 'zod';
+import { PROVIDERS } from '../config';
 import { COMMIT_TIME, isValidId, TenantDb, type Databases } from './firestore';
 
 /** In an update: removes the field (erasure removes an extraction's result this way). */
 export const DELETE_FIELD = FieldValue.delete();
-
-export const PROVIDERS = ['openai', 'anthropic'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
 
 const ProviderModels = z.partialRecord(z.enum(PROVIDERS), z.string().min(1).max(100));
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelayMs, parseRetryAfter } from '../extraction/retry';
+import { backoffDelayMs, parseRetryAfter } from '../util/backoff';
 import { log } from '../logging';
 import type { Services } from '../services';
 import { COMMIT_TIME } from '../tenancy/firestore';

@@ -1,4 +1,4 @@
-import type { ExportSource } from '../evidence/verify-export';
+import type { ExportSource } from '../evidence/export-source';
 import type { ObjectStore } from './object-store';
 
 /**

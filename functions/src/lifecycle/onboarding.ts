@@ -9,10 +9,11 @@ import { z } from 'zod';
 import { conflict, badRequest } from '../errors';
 import { log } from '../logging';
 import type { Services } from '../services';
-import { issueApiKey } from './api-keys';
-import { isValidId, isAlreadyExists } from './firestore';
-import { firebaseAuth } from './identity';
-import { API_KEY_SCOPES, type ProviderName, type TenantProfile } from './platform';
+import { issueApiKey } from '../tenancy/api-keys';
+import { isValidId, isAlreadyExists } from '../tenancy/firestore';
+import { firebaseAuth } from '../tenancy/identity';
+import type { ProviderName } from '../config';
+import { API_KEY_SCOPES, type TenantProfile } from '../tenancy/platform';
 
 const KEK_ROTATION_SECONDS = 90 * 24 * 3600;
 

@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { hasKeyVersionManager, kmsStatus, type KeyVersionInfo } from '../crypto/kms';
+import type { Actor } from '../evidence/actor';
 import { canonicalJson, sha256Hex } from '../evidence/canonical';
 import {
   evidenceDocument,
@@ -28,12 +29,12 @@ import {
   type EventEvidenceBody,
   type EvidenceRecord,
 } from '../evidence/record';
-import { sealTenantEvidence } from '../evidence/sealer';
+import { sealTenantEvidence } from '../ledger/sealer';
 import { log } from '../logging';
 import type { Services } from '../services';
-import { isValidId } from './firestore';
+import { isValidId } from '../tenancy/firestore';
 import { tenantKekId } from './onboarding';
-import type { TenantProfile } from './platform';
+import type { TenantProfile } from '../tenancy/platform';
 
 const Count = z.number().int().nonnegative();
 
@@ -96,7 +97,7 @@ export function offboardingEvidenceId(tenantId: string): string {
 }
 
 export interface OffboardOptions {
-  actor?: { kind: 'apiKey' | 'user' | 'service'; id: string };
+  actor?: Actor;
   now?: Date;
   /** `wait` (default): wait out the safety window and seal the final records before returning. */
   finalSeal?: 'wait' | 'skip';

@@ -7,24 +7,18 @@
  * the job; a completed id is a no-op.
  */
 import { conflict, notFound } from '../errors';
+import { CLI_ACTOR, type Actor } from '../evidence/actor';
 import { evidenceDocument, type EventEvidenceBody } from '../evidence/record';
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
 import { isValidId } from '../tenancy/firestore';
 import type { TenantKeyRotation, TenantProfile } from '../tenancy/platform';
-import { keyVersionManager, type KeyVersionInfo } from './kms';
+import { keyVersionManager, type KeyVersionInfo } from '../crypto/kms';
 
 /** The AAD the key hierarchy wraps a tenant's wrapping key with (see envelope.ts). */
 export function wrappingKeyAad(tenantId: string): Buffer {
   return Buffer.from(`provenant/v1/${tenantId}/wrapping-key`);
 }
-
-export interface Actor {
-  kind: 'apiKey' | 'user' | 'service';
-  id: string;
-}
-
-export const CLI_ACTOR: Actor = { kind: 'service', id: 'provenant-cli' };
 
 /** Crash-injection points for tests; production passes none. */
 export interface RotationHooks {

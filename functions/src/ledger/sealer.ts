@@ -14,8 +14,8 @@ import { errorFields, log } from '../logging';
 import type { Services } from '../services';
 import { isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
-import { leafHash, nodeHash } from './merkle';
-import { EvidenceRecordSchema, type EvidenceRecord } from './record';
+import { leafHash, nodeHash } from '../evidence/merkle';
+import { EvidenceRecordSchema, type EvidenceRecord } from '../evidence/record';
 import {
   compareRecords,
   exportLine,
@@ -29,7 +29,7 @@ import {
   sealHash,
   type Seal,
   type UnsignedSeal,
-} from './seal';
+} from '../evidence/seal';
 
 const MAX_BATCH = 10_000;
 

@@ -11,8 +11,8 @@ import { AppError, conflict, notFound } from '../errors';
 import { log } from '../logging';
 import type { Services } from '../services';
 import type { TenantProfile } from '../tenancy/platform';
-import { hasKeyVersionManager, kmsStatus } from './kms';
-import { versionsToDisable, wrappingKeyAad } from './rotation';
+import { hasKeyVersionManager, kmsStatus } from '../crypto/kms';
+import { versionsToDisable, wrappingKeyAad } from './key-rotation';
 
 export const CMEK_KEY_NAME =
   /^projects\/[a-z0-9-]{1,63}\/locations\/[a-z0-9-]{1,63}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/;
