@@ -5,7 +5,6 @@
  * canonical form, so one changed byte anywhere changes it.
  */
 import { z } from 'zod';
-import { COMMIT_TIME } from '../tenancy/firestore';
 import { ActorSchema } from './actor';
 import { canonicalSha256 } from './canonical';
 
@@ -110,11 +109,6 @@ export type ExtractionEvidenceRecord = z.infer<typeof ExtractionEvidenceRecordSc
 
 export function contentHash(body: EvidenceBody): string {
   return canonicalSha256(EvidenceBodySchema.parse(body));
-}
-
-/** The stored document of a record: its body, the content hash, and the commit time. */
-export function evidenceDocument(body: EvidenceBody): Record<string, unknown> {
-  return { ...body, contentSha256: contentHash(body), createdAt: COMMIT_TIME };
 }
 
 /** Deterministic per extraction, so a redelivered message cannot create a second record. */

@@ -9,7 +9,7 @@
 import { conflict, notFound } from '../errors';
 import { dataKeyId, type ObjectRef } from '../crypto/envelope';
 import type { Actor } from '../evidence/actor';
-import { evidenceDocument, type EventEvidenceBody } from '../evidence/record';
+import { eventEvidenceId, recordEvent } from '../ledger/evidence-writer';
 import { log } from '../logging';
 import type { Services } from '../services';
 import { parseGsUri } from '../storage/object-store';
@@ -17,7 +17,7 @@ import { COMMIT_TIME, isValidId } from '../tenancy/firestore';
 import { DELETE_FIELD, type TenantProfile } from '../tenancy/platform';
 
 export function erasureEvidenceId(extractionId: string): string {
-  return `ev_erasure_${extractionId}`;
+  return eventEvidenceId('erasure', extractionId);
 }
 
 const ERASED_KINDS = ['document', 'response', 'result'] as const;
@@ -63,10 +63,16 @@ export async function eraseExtraction(
       );
     }
     const present = refs.filter((_, i) => keys[i] !== undefined).map(dataKeyId);
-    const body: EventEvidenceBody = {
-      id: evidenceId,
-      tenantId: tenant.id,
+    for (const id of present) tx.delete('dataKeys', id);
+    tx.update('extractions', extractionId, {
+      result: DELETE_FIELD,
+      resultCiphertext: DELETE_FIELD,
+      erasedAt: COMMIT_TIME,
+      updatedAt: COMMIT_TIME,
+    });
+    recordEvent(tx, {
       kind: 'erasure',
+      key: extractionId,
       subject: { type: 'extraction', id: extractionId },
       details: {
         extractionId,
@@ -75,15 +81,7 @@ export async function eraseExtraction(
         objectsDeleted: [...uris].sort(),
       },
       actor,
-    };
-    for (const id of present) tx.delete('dataKeys', id);
-    tx.update('extractions', extractionId, {
-      result: DELETE_FIELD,
-      resultCiphertext: DELETE_FIELD,
-      erasedAt: COMMIT_TIME,
-      updatedAt: COMMIT_TIME,
     });
-    tx.create('evidence', evidenceId, evidenceDocument(body));
     return { erasedNow: true, objects: [...uris] };
   });
 

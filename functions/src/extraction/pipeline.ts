@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commitment, dataKeyId, objectAad, sealBytes, type ObjectRef } from '../crypto/envelope';
-import { evidenceDocument, evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
+import { evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
+import { recordExtraction } from '../ledger/evidence-writer';
 import { log } from '../logging';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
 import { defaultModels } from '../providers/registry';
@@ -22,7 +23,7 @@ import { classifyProviderError, RETRYABLE_OUTCOMES, type AttemptOutcome } from '
 import { buildSystemPrompt } from './prompt';
 import { documentInput } from './documents';
 import { resolveSchema } from './schemas';
-import { ObjectErasedError, openStoredObject } from './stored-object';
+import { ObjectErasedError, openStoredObject, sealAndPut } from '../crypto/sealed-object';
 import type { ExtractionMessage } from './submit';
 import type { Actor } from '../evidence/actor';
 
@@ -276,17 +277,16 @@ export async function processExtraction(
 
     // The raw response is stored under its own data key and a fresh object name per attempt,
     // so a crashed earlier attempt's upload never collides with this one.
-    const responseKey = await services.keys.newDataKey(tenant, responseRef);
     const responseObject = `tenants/${tenantId}/responses/${extractionId}/${randomBytes(6).toString('hex')}`;
-    const responseCiphertextRef = await services.objects.putNew(
-      services.config.DOCUMENTS_BUCKET,
-      responseObject,
-      sealBytes(
-        responseKey.dataKey.key,
-        objectAad(tenantId, responseRef),
-        Buffer.from(response.raw),
-      ),
+    const stored = await sealAndPut(
+      services,
+      tenant,
+      responseRef,
+      { bucket: services.config.DOCUMENTS_BUCKET, name: responseObject },
+      Buffer.from(response.raw),
+      'single',
     );
+    const responseCiphertextRef = stored.uri;
 
     const evidenceId = evidenceIdFor(extractionId);
     const body: ExtractionEvidenceBody = {
@@ -310,7 +310,7 @@ export async function processExtraction(
         providerSettings: provider.settings,
       },
       response: {
-        rawSha256: commitment(responseKey.dataKey.commitmentSecret, response.raw),
+        rawSha256: commitment(stored.key.commitmentSecret, response.raw),
         ciphertextRef: responseCiphertextRef,
         usage: response.usage,
         latencyMs: completion.latencyMs,
@@ -325,18 +325,17 @@ export async function processExtraction(
       actor: extraction.actor as Actor,
       subprocessors: [response.provider],
     };
-    const record = evidenceDocument(body);
 
     const committed = await db
       .runTransaction(async (tx) => {
         const current = await tx.get('extractions', extractionId);
         if (!current || current.status === 'succeeded' || current.status === 'failed') return false;
-        tx.create('evidence', evidenceId, record)
-          .create('dataKeys', dataKeyId(responseRef), {
-            ...responseKey.wrapped,
-            objectRef: responseCiphertextRef,
-            createdAt: COMMIT_TIME,
-          })
+        recordExtraction(tx, body);
+        tx.create('dataKeys', dataKeyId(responseRef), {
+          ...stored.wrapped,
+          objectRef: responseCiphertextRef,
+          createdAt: COMMIT_TIME,
+        })
           .create('dataKeys', dataKeyId(resultRef), {
             ...resultKey.wrapped,
             createdAt: COMMIT_TIME,

@@ -2,7 +2,7 @@
  * Replay: decrypt the stored raw response and original, re-run the recorded post-processing
  * step versions, and compare every hash with the evidence record. Reproducibility as one call.
  */
-import { commitment, dataKeyId, type WrappedDataKey } from '../crypto/envelope';
+import { commitment } from '../crypto/envelope';
 import { ExtractionEvidenceRecordSchema } from '../evidence/record';
 import { PROVIDERS } from '../config';
 import { readStoredOutput } from '../providers/registry';
@@ -11,7 +11,7 @@ import type { TenantProfile } from '../tenancy/platform';
 import { runSteps } from './postprocess';
 import { documentInput } from './documents';
 import { resolveSchema } from './schemas';
-import { ObjectErasedError, openStoredObject } from './stored-object';
+import { ObjectErasedError, openDataKey, openStoredObject } from '../crypto/sealed-object';
 
 export class ReplayError extends Error {
   override readonly name = 'ReplayError';
@@ -67,13 +67,11 @@ export async function replayExtraction(
     record.request.contentType,
     services.config,
   );
-  const resultWrapped = await db.get('dataKeys', dataKeyId({ kind: 'result', id: extractionId }));
-  if (!resultWrapped) throw new ReplayError(`the result of ${extractionId} was erased`);
-  const resultKey = await services.keys.openDataKey(
-    tenant,
-    { kind: 'result', id: extractionId },
-    resultWrapped as unknown as WrappedDataKey,
-  );
+  const resultKey = await openDataKey(services.keys, tenant, db, {
+    kind: 'result',
+    id: extractionId,
+  });
+  if (!resultKey) throw new ReplayError(`the result of ${extractionId} was erased`);
 
   const raw = response.plaintext.toString('utf8');
   const rawMatches = commitment(response.key.commitmentSecret, raw) === record.response.rawSha256;

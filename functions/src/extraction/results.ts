@@ -2,13 +2,8 @@
  * Reading an extraction back for its tenant: a result stored encrypted (tenants that ask for
  * it) is opened with the result's data key; an erased result (key gone) simply has none.
  */
-import {
-  dataKeyId,
-  objectAad,
-  openBytes,
-  type ObjectRef,
-  type WrappedDataKey,
-} from '../crypto/envelope';
+import { objectAad, openBytes, type ObjectRef } from '../crypto/envelope';
+import { openDataKey } from '../crypto/sealed-object';
 import type { Services } from '../services';
 import type { DocData, TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
@@ -23,9 +18,8 @@ export async function readableExtraction(
   const { resultCiphertext, ...rest } = data;
   if (typeof resultCiphertext !== 'string') return rest;
   const ref: ObjectRef = { kind: 'result', id };
-  const wrapped = await db.get('dataKeys', dataKeyId(ref));
-  if (!wrapped) return rest;
-  const key = await services.keys.openDataKey(tenant, ref, wrapped as unknown as WrappedDataKey);
+  const key = await openDataKey(services.keys, tenant, db, ref);
+  if (!key) return rest;
   const plaintext = openBytes(
     key.key,
     objectAad(tenant.id, ref),

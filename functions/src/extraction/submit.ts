@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, conflict, forbidden, unprocessable } from '../errors';
-import { sealLarge } from '../crypto/chunked';
-import { commitment, dataKeyId, objectAad, type ObjectRef } from '../crypto/envelope';
+import { commitment, dataKeyId, type ObjectRef } from '../crypto/envelope';
+import { sealAndPut } from '../crypto/sealed-object';
 import type { Actor } from '../evidence/actor';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
@@ -169,7 +169,7 @@ export async function submitExtraction(
   actor: Actor,
   request: SubmissionRequest,
 ): Promise<Submitted> {
-  const { config, keys, objects } = services;
+  const { config, objects } = services;
   if (tenant.status !== 'active') throw forbidden('tenant_inactive', 'this tenant is not active');
   const db = services.platform.tenantDb(tenant);
   const schema = await resolveSchema(db, request.schema);
@@ -201,14 +201,20 @@ export async function submitExtraction(
 
   const extractionId = newExtractionId();
   const ref: ObjectRef = { kind: 'document', id: extractionId };
-  const { dataKey, wrapped } = await keys.newDataKey(tenant, ref);
   const objectName = documentObjectName(tenant.id, extractionId);
-  const ciphertextRef = await objects.putNew(
-    config.DOCUMENTS_BUCKET,
-    objectName,
-    // Originals use the chunked format (up to MAX_DOCUMENT_BYTES), so readers never hold
-    // more than a few 64 KiB chunks of plaintext per decrypting stream.
-    sealLarge(dataKey.key, objectAad(tenant.id, ref), bytes),
+  // Originals use the chunked format (up to MAX_DOCUMENT_BYTES), so readers never hold more
+  // than a few 64 KiB chunks of plaintext per decrypting stream.
+  const {
+    key: dataKey,
+    wrapped,
+    uri: ciphertextRef,
+  } = await sealAndPut(
+    services,
+    tenant,
+    ref,
+    { bucket: config.DOCUMENTS_BUCKET, name: objectName },
+    bytes,
+    'chunked',
   );
   try {
     await db.runTransaction((tx) => {

@@ -8,7 +8,7 @@
  */
 import { conflict, notFound } from '../errors';
 import { CLI_ACTOR, type Actor } from '../evidence/actor';
-import { evidenceDocument, type EventEvidenceBody } from '../evidence/record';
+import { eventEvidenceId, recordEventOnce, type EventEvidence } from '../ledger/evidence-writer';
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
 import { isValidId } from '../tenancy/firestore';
@@ -55,7 +55,7 @@ export function versionsToDisable(versions: KeyVersionInfo[], keep: string): str
 }
 
 export function rotationEvidenceId(rotationId: string): string {
-  return `ev_key_rotation_${rotationId}`;
+  return eventEvidenceId('key_rotation', rotationId);
 }
 
 function checkRotationId(rotationId: string): void {
@@ -162,10 +162,9 @@ export async function rotateTenantKek(
   const oldVersions = (await kms.listCryptoKeyVersions(tenant.kekName))
     .filter((v) => v.name !== newVersion)
     .map((v) => `${v.name}:${v.state}`);
-  const body: EventEvidenceBody = {
-    id: rotationEvidenceId(rotationId),
-    tenantId,
+  const event: EventEvidence = {
     kind: 'key_rotation',
+    key: rotationId,
     subject: { type: 'kek', id: tenant.kekName },
     details: {
       rotationId,
@@ -178,9 +177,7 @@ export async function rotateTenantKek(
     actor,
   };
   // A resumed run may find the record its earlier attempt wrote before crashing.
-  await services.platform
-    .tenantDb(tenant)
-    .createIfAbsent('evidence', body.id, evidenceDocument(body));
+  await recordEventOnce(services.platform.tenantDb(tenant), event);
   await services.platform.setKeyRotation(tenantId, {
     ...rotation,
     phase: 'completed',

@@ -23,12 +23,8 @@ import { AppError, notFound } from '../errors';
 import { hasKeyVersionManager, kmsStatus, type KeyVersionInfo } from '../crypto/kms';
 import type { Actor } from '../evidence/actor';
 import { canonicalJson, sha256Hex } from '../evidence/canonical';
-import {
-  evidenceDocument,
-  EvidenceRecordSchema,
-  type EventEvidenceBody,
-  type EvidenceRecord,
-} from '../evidence/record';
+import { EvidenceRecordSchema, type EvidenceRecord } from '../evidence/record';
+import { eventEvidenceId, recordEventOnce, type EventEvidence } from '../ledger/evidence-writer';
 import { sealTenantEvidence } from '../ledger/sealer';
 import { log } from '../logging';
 import type { Services } from '../services';
@@ -93,7 +89,7 @@ export function verifyCertificate(certificate: unknown, publicKeyPem: string): b
 }
 
 export function offboardingEvidenceId(tenantId: string): string {
-  return `ev_offboarding_${tenantId}`;
+  return eventEvidenceId('offboarding', tenantId);
 }
 
 export interface OffboardOptions {
@@ -275,10 +271,9 @@ export async function offboardTenant(
         value: signature.toString('base64'),
       },
     });
-    const body: EventEvidenceBody = {
-      id: offboardingEvidenceId(tenantId),
-      tenantId,
+    const event: EventEvidence = {
       kind: 'offboarding',
+      key: tenantId,
       subject: { type: 'tenant', id: tenantId },
       details: {
         certificateSha256: certificateHash(certificate),
@@ -293,9 +288,7 @@ export async function offboardTenant(
       actor,
     };
     // A concurrent offboarding may have stored its certificate first: that one is the certificate.
-    await services.platform
-      .tenantDb(tenant)
-      .createIfAbsent('evidence', body.id, evidenceDocument(body));
+    await recordEventOnce(services.platform.tenantDb(tenant), event);
     record = await storedRecord(services, tenant);
     if (!record) throw new AppError(500, 'internal', 'the offboarding record was not stored');
     log('tenant_offboarded', {

@@ -107,6 +107,10 @@ export class TenantTransaction {
     private readonly tx: Transaction,
   ) {}
 
+  get tenantId(): string {
+    return this.tenant.tenantId;
+  }
+
   async get(collection: TenantCollection, id: string): Promise<DocData | undefined> {
     const snap = await this.tx.get(this.tenant.ref(collection, id));
     return snap.exists ? (fromFirestore(snap.data()) as DocData) : undefined;

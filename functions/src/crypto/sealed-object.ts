@@ -1,0 +1,100 @@
+/**
+ * Objects sealed under their own data key: the one place that creates a data key, seals with
+ * it and stores the ciphertext, and the one place that reads a stored wrapped data key back
+ * and opens what it sealed. The wrapped key lives in `tenants/{t}/dataKeys/{kind}-{id}`;
+ * deleting that document is erasure, after which `openDataKey` answers undefined and an
+ * object read answers `ObjectErasedError`.
+ */
+import { z } from 'zod';
+import type { ObjectStore } from '../storage/object-store';
+import { parseGsUri } from '../storage/object-store';
+import type { TenantDb } from '../tenancy/firestore';
+import { openAny, sealLarge } from './chunked';
+import {
+  dataKeyId,
+  objectAad,
+  sealBytes,
+  type DataKey,
+  type KeyHierarchy,
+  type ObjectRef,
+  type TenantKeyInfo,
+  type WrappedDataKey,
+} from './envelope';
+
+/** A stored `dataKeys` document; it also carries where the object is and when it was made. */
+const StoredDataKeySchema = z.looseObject({
+  wrapped: z.string(),
+  algorithm: z.literal('AES-256-GCM'),
+});
+
+export class ObjectErasedError extends Error {
+  override readonly name = 'ObjectErasedError';
+  constructor(readonly ref: ObjectRef) {
+    super(`the ${ref.kind} of ${ref.id} was erased`);
+  }
+}
+
+export interface SealingServices {
+  keys: KeyHierarchy;
+  objects: ObjectStore;
+}
+
+/** The data key of `ref`, or undefined when it was erased. */
+export async function openDataKey(
+  keys: KeyHierarchy,
+  tenant: TenantKeyInfo,
+  db: TenantDb,
+  ref: ObjectRef,
+): Promise<DataKey | undefined> {
+  const stored = await db.get('dataKeys', dataKeyId(ref));
+  if (!stored) return undefined;
+  const parsed = StoredDataKeySchema.safeParse(stored);
+  if (!parsed.success) throw new Error(`the data key of ${ref.kind}/${ref.id} is malformed`);
+  const wrapped: WrappedDataKey = {
+    wrapped: parsed.data.wrapped,
+    algorithm: parsed.data.algorithm,
+  };
+  return keys.openDataKey(tenant, ref, wrapped);
+}
+
+/**
+ * Seals `plaintext` under a fresh data key and stores it create-only at `bucket/name`. The
+ * caller commits `wrapped` (with `uri`) in the transaction that makes the object referenced:
+ * until then the object is an unreadable orphan. `chunked` (PVN2) for originals, so readers
+ * never hold more than a few chunks of plaintext; single-shot (PVN1) otherwise.
+ */
+export async function sealAndPut(
+  services: SealingServices,
+  tenant: TenantKeyInfo,
+  ref: ObjectRef,
+  location: { bucket: string; name: string },
+  plaintext: Buffer,
+  format: 'chunked' | 'single',
+): Promise<{ key: DataKey; wrapped: WrappedDataKey; uri: string }> {
+  const { dataKey, wrapped } = await services.keys.newDataKey(tenant, ref);
+  const aad = objectAad(tenant.id, ref);
+  const sealed =
+    format === 'chunked'
+      ? sealLarge(dataKey.key, aad, plaintext)
+      : sealBytes(dataKey.key, aad, plaintext);
+  const uri = await services.objects.putNew(location.bucket, location.name, sealed);
+  return { key: dataKey, wrapped, uri };
+}
+
+/** Reads back and opens an object stored by `sealAndPut` (either format). */
+export async function openStoredObject(
+  services: SealingServices,
+  tenant: TenantKeyInfo,
+  db: TenantDb,
+  ref: ObjectRef,
+  uri: string,
+): Promise<{ key: DataKey; plaintext: Buffer }> {
+  const key = await openDataKey(services.keys, tenant, db, ref);
+  if (!key) throw new ObjectErasedError(ref);
+  const { bucket, name } = parseGsUri(uri);
+  const sealed = await services.objects.get(bucket, name).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 404) throw new ObjectErasedError(ref);
+    throw err;
+  });
+  return { key, plaintext: openAny(key.key, objectAad(tenant.id, ref), sealed, ref.kind) };
+}
