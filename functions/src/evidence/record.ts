@@ -74,6 +74,7 @@ export const ExtractionEvidenceSchema = z.strictObject({
 export type ExtractionEvidenceBody = z.infer<typeof ExtractionEvidenceSchema>;
 
 export const EVENT_KINDS = ['erasure', 'offboarding', 'key_rotation', 'content_access'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
 
 /**
  * Something done to customer data or keys that an auditor must be able to see in the same

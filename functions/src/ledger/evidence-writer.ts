@@ -8,13 +8,11 @@ import type { Actor } from '../evidence/actor';
 import {
   contentHash,
   type EventEvidenceBody,
-  type EVENT_KINDS,
+  type EventKind,
   type EvidenceBody,
   type ExtractionEvidenceBody,
 } from '../evidence/record';
 import { COMMIT_TIME, type TenantDb, type TenantTransaction } from '../tenancy/firestore';
-
-export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** An event before it becomes a record: the writer adds the id and the tenant. */
 export interface EventEvidence {
