@@ -1,0 +1,46 @@
+/** `audit verify`: check a whole export (leaves, roots, seal chain, signatures, coverage). */
+import type { Command } from 'commander';
+import { verifyExport, type VerifyReport } from '../../evidence/verify-export';
+import { CliError, keyResolver, openSource, progress, withServices } from '../common';
+import type { CliIo } from '../io';
+
+interface VerifyOptions {
+  publicKey?: string;
+  json?: boolean;
+}
+
+export function registerAuditVerify(audit: Command, io: CliIo): void {
+  audit
+    .command('verify')
+    .description('verify every leaf, root, seal chain link, signature, sequence and time coverage')
+    .argument('[location]', 'a folder or gs://bucket/prefix (default: the audit bucket)')
+    .option('--public-key <file>', 'verify seals with this PEM instead of fetching it from KMS')
+    .option('--json', 'machine-readable output')
+    .action((location: string | undefined, options: VerifyOptions) =>
+      withServices(io, async (services) => {
+        const report = await verifyExport(
+          openSource(services, location),
+          keyResolver(services, options.publicKey),
+          progress(io, 'verified records'),
+        );
+        if (options.json) io.out(JSON.stringify(report));
+        else printReport(io, report);
+        if (!report.ok) throw new CliError('verification failed', 2);
+      }),
+    );
+}
+
+/** One line per tenant, then the first problem found, if any. */
+function printReport(io: CliIo, report: VerifyReport): void {
+  for (const t of report.tenants) {
+    io.out(
+      `${t.problems.length === 0 ? 'OK  ' : 'FAIL'} ${t.tenantId}: ${String(t.seals)} seals, ${String(t.records)} records, tree ${String(t.treeSize)} root ${t.rootHash ?? '-'}${t.coverage ? `, ${t.coverage.from} .. ${t.coverage.to}` : ''}`,
+    );
+  }
+  if (report.firstProblem) {
+    const p = report.firstProblem;
+    io.out(
+      `first problem: [${p.kind}] tenant ${p.tenantId}${p.seq === undefined ? '' : ` seal ${String(p.seq)}`}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.message}`,
+    );
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * `provenant tenant onboard|offboard|verify-certificate`: thin commands over
+ * lifecycle/onboarding.ts and lifecycle/offboarding.ts.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { offboardTenant, verifyCertificate, type OffboardResult } from '../lifecycle/offboarding';
+import { onboardTenant } from '../lifecycle/onboarding';
+import { CliError, requireId, withServices } from './common';
+import type { CliIo } from './io';
+
+export function registerTenantCommands(program: Command, io: CliIo): void {
+  const tenant = program.command('tenant').description('tenant lifecycle');
+  registerOnboard(tenant, io);
+  registerOffboard(tenant, io);
+  registerVerifyCertificate(tenant, io);
+}
+
+function registerOnboard(tenant: Command, io: CliIo): void {
+  tenant
+    .command('onboard')
+    .description('create a tenant with its own KMS key and a first API key (shown once)')
+    .argument('<tenantId>', 'letters, digits, - or _')
+    .requiredOption('--name <name>', 'display name')
+    .option('--json', 'machine-readable output')
+    .action((tenantId: string, options: { name: string; json?: boolean }) =>
+      withServices(io, async (services) => {
+        const result = await onboardTenant(services, { tenantId, name: options.name });
+        if (options.json) {
+          io.out(
+            JSON.stringify({ tenantId, kekName: result.tenant.kekName, apiKey: result.apiKey }),
+          );
+        } else {
+          io.out(`tenant ${tenantId} onboarded; KEK ${result.tenant.kekName}`);
+          io.out(`API key (shown once, store it now): ${result.apiKey.token}`);
+        }
+      }),
+    );
+}
+
+function registerOffboard(tenant: Command, io: CliIo): void {
+  tenant
+    .command('offboard')
+    .description(
+      'offboard a tenant: revoke its keys, destroy its KEK versions, issue a signed deletion certificate',
+    )
+    .argument('<tenantId>')
+    .option('--out <file>', 'also write the certificate to this file')
+    .option('--json', 'machine-readable output')
+    .action((tenantId: string, options: { out?: string; json?: boolean }) =>
+      withServices(io, async (services) => {
+        requireId(tenantId, 'tenant id');
+        io.progress(`offboarding ${tenantId} (the final seal waits out the safety window)`);
+        const result = await offboardTenant(services, tenantId);
+        if (options.out) writeFileSync(options.out, JSON.stringify(result.certificate, null, 2));
+        if (options.json) io.out(JSON.stringify(result));
+        else printOffboarded(io, tenantId, result);
+      }),
+    );
+}
+
+/** What was destroyed, what stays readable, and where the certificate is recorded. */
+function printOffboarded(io: CliIo, tenantId: string, result: OffboardResult): void {
+  const c = result.certificate;
+  io.out(`tenant ${tenantId} offboarded at ${c.offboardedAt}`);
+  io.out(`KEK versions destroyed: ${String(c.keyVersionsDestroyed.length)}`);
+  io.out(
+    `unreadable: ${String(c.counts.dataKeys)} data keys, ${String(c.counts.documents)} documents, ${String(c.counts.extractions)} extractions; ${String(c.counts.evidenceRecords)} evidence records kept`,
+  );
+  io.out(
+    `certificate: evidence ${result.evidenceId}${result.finalSeal ? `, sealed in seal ${String(result.finalSeal.seq)}` : ''}`,
+  );
+}
+
+function registerVerifyCertificate(tenant: Command, io: CliIo): void {
+  tenant
+    .command('verify-certificate')
+    .description('check a deletion certificate offline against the platform public key')
+    .argument('<file>', 'the certificate (JSON)')
+    .option('--public-key <pem>', 'the platform sealing public key (PEM file); default: from KMS')
+    .action(async (file: string, options: { publicKey?: string }) => {
+      let certificate: unknown;
+      try {
+        certificate = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        throw new CliError(`${file} is not a JSON file`);
+      }
+      const pem = options.publicKey
+        ? readFileSync(options.publicKey, 'utf8')
+        : await withServices(io, (services) =>
+            services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION),
+          );
+      if (!verifyCertificate(certificate, pem)) {
+        throw new CliError('the certificate does NOT verify under the platform key', 2);
+      }
+      io.out('the certificate verifies under the platform key');
+    });
+}
