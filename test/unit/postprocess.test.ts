@@ -16,7 +16,7 @@ import {
   BUILT_IN_SCHEMAS,
   getSchema,
   type InvoiceModelOutput,
-} from '../../functions/src/extraction/schemas';
+} from '../../functions/src/extraction/schemas/built-in';
 
 type ModelOutput = z.infer<typeof InvoiceModelOutput>;
 

@@ -21,7 +21,7 @@ import { backoffDelayMs } from '../util/backoff';
 import { classifyProviderError, RETRYABLE_OUTCOMES, type AttemptOutcome } from './retry';
 import { buildSystemPrompt } from './prompt';
 import { documentInput } from './documents';
-import { resolveSchema } from './schemas';
+import { resolveSchema } from './schemas/resolve';
 import { ObjectErasedError, openStoredObject } from './stored-object';
 import type { ExtractionMessage } from './submit';
 import type { Actor } from '../evidence/actor';

@@ -6,7 +6,7 @@
  */
 import { unprocessable } from '../errors';
 import { canonicalJson } from '../evidence/canonical';
-import type { ExtractionSchema } from './schemas';
+import type { ExtractionSchema } from './schemas/types';
 
 export interface SourceSpan {
   text: string;

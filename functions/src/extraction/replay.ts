@@ -10,7 +10,7 @@ import type { Services } from '../services';
 import type { TenantProfile } from '../tenancy/platform';
 import { runSteps } from './postprocess';
 import { documentInput } from './documents';
-import { resolveSchema } from './schemas';
+import { resolveSchema } from './schemas/resolve';
 import { ObjectErasedError, openStoredObject } from './stored-object';
 
 export class ReplayError extends Error {

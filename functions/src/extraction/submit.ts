@@ -17,7 +17,8 @@ import { COMMIT_TIME, isAlreadyExists, isoToTimestamp, type TenantDb } from '../
 import type { TenantProfile } from '../tenancy/platform';
 import { SUPPORTED_CONTENT_TYPES, validateDocument } from './documents';
 import { idempotencyDocId, priorExtraction, requestHash } from './idempotency';
-import { resolveSchema, SCHEMA_NAMES } from './schemas';
+import { SCHEMA_NAMES } from './schemas/built-in';
+import { resolveSchema } from './schemas/resolve';
 
 export { SUPPORTED_CONTENT_TYPES };
 
