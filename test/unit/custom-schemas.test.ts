@@ -1,4 +1,4 @@
-import { runSteps } from '../../functions/src/extraction/postprocess';
+import { runSteps } from '../../functions/src/extraction/postprocess/registry';
 import { customExtractionSchema } from '../../functions/src/extraction/schemas/custom-store';
 import {
   checkSchemaSubset,
