@@ -14,7 +14,7 @@ import {
   verifyContentHash,
 } from '../../functions/src/evidence/record';
 import { buildSystemPrompt } from '../../functions/src/extraction/prompt';
-import { BUILT_IN_SCHEMAS } from '../../functions/src/extraction/schemas';
+import { BUILT_IN_SCHEMAS } from '../../functions/src/extraction/schemas/built-in';
 import {
   callApi,
   LOG_CANARY,

@@ -1,10 +1,10 @@
+import { runSteps } from '../../functions/src/extraction/postprocess/registry';
+import { customExtractionSchema } from '../../functions/src/extraction/schemas/custom-store';
 import {
   checkSchemaSubset,
-  customExtractionSchema,
   validateValue,
   type JsonSchema,
-} from '../../functions/src/extraction/custom-schemas';
-import { runSteps } from '../../functions/src/extraction/postprocess';
+} from '../../functions/src/extraction/schemas/json-schema-subset';
 
 const contract: JsonSchema = {
   type: 'object',

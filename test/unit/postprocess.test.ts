@@ -3,20 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { commitment } from '../../functions/src/crypto/envelope';
 import { sha256Hex } from '../../functions/src/evidence/canonical';
 import { AppError } from '../../functions/src/errors';
+import { isoDate } from '../../functions/src/extraction/postprocess/normalize-dates';
+import { runSteps, STEPS, stepBytes } from '../../functions/src/extraction/postprocess/registry';
 import {
   InvalidModelOutputError,
-  isoDate,
-  runSteps,
-  STEPS,
-  stepBytes,
   type ExtractionResult,
   type StepContext,
-} from '../../functions/src/extraction/postprocess';
+} from '../../functions/src/extraction/postprocess/types';
 import {
   BUILT_IN_SCHEMAS,
   getSchema,
   type InvoiceModelOutput,
-} from '../../functions/src/extraction/schemas';
+} from '../../functions/src/extraction/schemas/built-in';
 
 type ModelOutput = z.infer<typeof InvoiceModelOutput>;
 

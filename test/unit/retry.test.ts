@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { InvalidModelOutputError } from '../../functions/src/extraction/postprocess';
+import { InvalidModelOutputError } from '../../functions/src/extraction/postprocess/types';
 import { classifyProviderError, RETRYABLE_OUTCOMES } from '../../functions/src/extraction/retry';
 import { backoffDelayMs, parseRetryAfter } from '../../functions/src/util/backoff';
 

@@ -70,7 +70,7 @@ export async function sealAndPut(
   location: { bucket: string; name: string },
   plaintext: Buffer,
   format: 'chunked' | 'single',
-): Promise<{ key: DataKey; wrapped: WrappedDataKey; uri: string }> {
+): Promise<{ dataKey: DataKey; wrapped: WrappedDataKey; uri: string }> {
   const { dataKey, wrapped } = await services.keys.newDataKey(tenant, ref);
   const aad = objectAad(tenant.id, ref);
   const sealed =
@@ -78,7 +78,7 @@ export async function sealAndPut(
       ? sealLarge(dataKey.key, aad, plaintext)
       : sealBytes(dataKey.key, aad, plaintext);
   const uri = await services.objects.putNew(location.bucket, location.name, sealed);
-  return { key: dataKey, wrapped, uri };
+  return { dataKey, wrapped, uri };
 }
 
 /** Reads back and opens an object stored by `sealAndPut` (either format). */

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../evidence/canonical';
-import type { ExtractionSchema } from './schemas';
+import type { ExtractionSchema } from './schemas/types';
 
 /** Bumped whenever the wording below changes; recorded in every evidence record. */
 export const PROMPT_TEMPLATE_VERSION = 'extract-v1';

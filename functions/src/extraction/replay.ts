@@ -8,9 +8,9 @@ import { PROVIDERS } from '../config';
 import { readStoredOutput } from '../providers/registry';
 import type { Services } from '../services';
 import type { TenantProfile } from '../tenancy/platform';
-import { runSteps } from './postprocess';
+import { runSteps } from './postprocess/registry';
 import { documentInput } from './documents';
-import { resolveSchema } from './schemas';
+import { resolveSchema } from './schemas/resolve';
 import { ObjectErasedError, openDataKey, openStoredObject } from '../crypto/sealed-object';
 
 export class ReplayError extends Error {

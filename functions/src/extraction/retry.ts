@@ -6,7 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import type { ExtractionEvidenceBody } from '../evidence/record';
 import { parseRetryAfter } from '../util/backoff';
-import { InvalidModelOutputError } from './postprocess';
+import { InvalidModelOutputError } from './postprocess/types';
 
 export type AttemptOutcome = ExtractionEvidenceBody['response']['attempts'][number]['outcome'];
 

@@ -17,7 +17,8 @@ import { COMMIT_TIME, isAlreadyExists, isoToTimestamp, type TenantDb } from '../
 import type { TenantProfile } from '../tenancy/platform';
 import { SUPPORTED_CONTENT_TYPES, validateDocument } from './documents';
 import { idempotencyDocId, priorExtraction, requestHash } from './idempotency';
-import { resolveSchema, SCHEMA_NAMES } from './schemas';
+import { SCHEMA_NAMES } from './schemas/built-in';
+import { resolveSchema } from './schemas/resolve';
 
 export { SUPPORTED_CONTENT_TYPES };
 
@@ -205,7 +206,7 @@ export async function submitExtraction(
   // Originals use the chunked format (up to MAX_DOCUMENT_BYTES), so readers never hold more
   // than a few 64 KiB chunks of plaintext per decrypting stream.
   const {
-    key: dataKey,
+    dataKey,
     wrapped,
     uri: ciphertextRef,
   } = await sealAndPut(

@@ -5,7 +5,7 @@
  * build (and its test) fail, so a new route cannot go undocumented.
  */
 import { z } from 'zod';
-import { CreateSchemaBody } from '../extraction/custom-schemas';
+import { CreateSchemaBody } from '../extraction/schemas/custom-store';
 import { CreateExtractionBody, EXTRACTION_STATUSES } from '../extraction/submit';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../tenancy/platform';
 import { CreateApiKeyBody, RotateApiKeyBody } from './api-keys-routes';

@@ -6,8 +6,9 @@ import {
   getCustomSchema,
   listCustomSchemas,
   type SchemaView,
-} from '../extraction/custom-schemas';
-import { BUILT_IN_SCHEMAS, SCHEMA_NAMES, type ExtractionSchema } from '../extraction/schemas';
+} from '../extraction/schemas/custom-store';
+import { BUILT_IN_SCHEMAS, SCHEMA_NAMES } from '../extraction/schemas/built-in';
+import type { ExtractionSchema } from '../extraction/schemas/types';
 import type { Services } from '../services';
 import { requireScope } from '../tenancy/api-keys';
 import { authenticate } from './auth';

@@ -5,8 +5,7 @@
  * the providers' structured-output modes and the validator applied to what comes back.
  */
 import { z } from 'zod';
-import type { TenantDb } from '../tenancy/firestore';
-import { customExtractionSchema, getCustomSchema } from './custom-schemas';
+import type { ExtractionSchema } from './types';
 
 function grounded<T extends z.ZodType>(value: T, description: string) {
   return z
@@ -52,21 +51,6 @@ export const ReceiptModelOutput = z.strictObject({
   lineItems: z.array(LineItem).describe('Rows of the item table.'),
 });
 
-export interface ExtractionSchema {
-  name: string;
-  version: number;
-  modelOutput: z.ZodType;
-  /** JSON Schema for the providers' strict structured-output modes. */
-  jsonSchema: Record<string, unknown>;
-  /** Fields holding money amounts, normalized to decimal strings. */
-  amountFields: readonly string[];
-  dateFields: readonly string[];
-  /** Built-in schemas answer grounded fields; custom ones answer the tenant's schema as given. */
-  kind?: 'builtIn' | 'custom';
-  /** Post-processing steps to run, when not the full built-in list. */
-  steps?: readonly { step: string; version: number }[];
-}
-
 function define(
   name: string,
   version: number,
@@ -98,18 +82,4 @@ export const SCHEMA_NAMES = Object.keys(BUILT_IN_SCHEMAS);
 export function getSchema(name: string): ExtractionSchema | undefined {
   const schemas: Record<string, ExtractionSchema> = BUILT_IN_SCHEMAS;
   return Object.hasOwn(schemas, name) ? schemas[name] : undefined;
-}
-
-/**
- * A built-in schema, or the tenant's custom schema of that name (built-in names cannot be
- * registered, so the two never shadow each other).
- */
-export async function resolveSchema(
-  db: TenantDb,
-  name: string,
-): Promise<ExtractionSchema | undefined> {
-  const builtIn = getSchema(name);
-  if (builtIn) return builtIn;
-  const custom = await getCustomSchema(db, name);
-  return custom ? customExtractionSchema(custom.name, custom.jsonSchema) : undefined;
 }

@@ -1,0 +1,213 @@
+/**
+ * Calling the tenant's models for one extraction: each provider of the plan in turn, each with
+ * jittered retries that respect `retry-after`, until one answers output that post-processes.
+ * Every attempt is kept for the evidence record (or, on failure, for the failed extraction).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProviderName } from '../config';
+import { log } from '../logging';
+import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
+import { defaultModels } from '../providers/registry';
+import type { Services } from '../services';
+import type { TenantProfile } from '../tenancy/platform';
+import { backoffDelayMs, type BackoffPolicy } from '../util/backoff';
+import type { runSteps } from './postprocess/registry';
+import { InvalidModelOutputError } from './postprocess/types';
+import { classifyProviderError, RETRYABLE_OUTCOMES, type AttemptOutcome } from './retry';
+
+type Outcome = AttemptOutcome;
+
+export interface Attempt {
+  provider: string;
+  model: string;
+  outcome: Outcome;
+  latencyMs: number;
+  providerRequestId: string | null;
+}
+
+/** A failure that retrying the message cannot fix: the extraction ends as `failed`. */
+export class TerminalExtractionError extends Error {
+  override readonly name = 'TerminalExtractionError';
+  constructor(
+    readonly code: string,
+    message: string,
+    /** The provider attempts made before giving up, kept on the failed extraction. */
+    readonly attempts: readonly Attempt[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** One provider and model alias, in the order they are tried. */
+export interface ProviderStep {
+  provider: ProviderName;
+  model: string;
+}
+
+/**
+ * The provider order for one request: the schema's override when the tenant has one, else the
+ * tenant's own choice; the fallback only when the tenant allows failover. Model aliases come
+ * from the override, then the tenant, then the platform's configured default.
+ */
+export function providerPlan(
+  tenant: Pick<TenantProfile, 'providers'>,
+  schemaName: string,
+  defaults: Record<ProviderName, string>,
+): ProviderStep[] {
+  const choice = tenant.providers.bySchema?.[schemaName] ?? tenant.providers;
+  const models = { ...tenant.providers.models, ...choice.models };
+  const names =
+    choice.fallback && choice.fallback !== choice.primary
+      ? [choice.primary, choice.fallback]
+      : [choice.primary];
+  return names.map((provider) => ({ provider, model: models[provider] ?? defaults[provider] }));
+}
+
+/** What every provider is asked, whichever model answers it. */
+export interface ModelRequest {
+  system: string;
+  documentText: string;
+  image?: ProviderRequest['image'];
+  schemaName: string;
+  jsonSchema: Record<string, unknown>;
+}
+
+type PostProcessed = ReturnType<typeof runSteps>;
+
+export interface Completion {
+  response: ProviderResponse;
+  provider: LlmProvider;
+  attempts: Attempt[];
+  result: PostProcessed;
+  latencyMs: number;
+}
+
+/** One attempt in progress: which provider step, when it started, and the attempts so far. */
+interface AttemptContext {
+  step: ProviderStep;
+  started: number;
+  attempts: Attempt[];
+  ids: { tenantId: string; extractionId: string };
+}
+
+export async function callModels(
+  services: Services,
+  tenant: TenantProfile,
+  request: ModelRequest,
+  postprocess: (raw: string) => PostProcessed,
+  ids: { tenantId: string; extractionId: string },
+): Promise<Completion> {
+  const { config } = services;
+  const plan = providerPlan(tenant, request.schemaName, defaultModels(services.providers));
+  const policy: BackoffPolicy = {
+    baseMs: config.LLM_RETRY_BASE_MS,
+    maxMs: config.LLM_RETRY_MAX_BACKOFF_MS,
+    retryAfterCapMs: config.LLM_RETRY_AFTER_CAP_MS,
+  };
+  const attempts: Attempt[] = [];
+  let lastOutcome: Outcome = 'error';
+  for (const step of plan) {
+    const provider = services.providers[step.provider];
+    for (let i = 0; i <= config.LLM_MAX_RETRIES; i++) {
+      const context: AttemptContext = { step, started: Date.now(), attempts, ids };
+      let response: ProviderResponse | undefined;
+      try {
+        response = await provider.complete({ ...request, model: step.model });
+        const { result, latencyMs } = acceptResponse(response, postprocess, context);
+        return { response, provider, attempts, result, latencyMs };
+      } catch (err) {
+        const retriesLeft = i < config.LLM_MAX_RETRIES;
+        const failure = recordFailure(err, response, context, { attempt: i, retriesLeft, policy });
+        lastOutcome = failure.outcome;
+        if (failure.waitMs === undefined) break;
+        await sleep(failure.waitMs);
+      }
+    }
+  }
+  const code = lastOutcome === 'invalid_output' ? 'invalid_model_output' : 'provider_unavailable';
+  throw new TerminalExtractionError(
+    code,
+    `extraction failed after ${String(attempts.length)} attempt(s)`,
+    attempts,
+  );
+}
+
+/**
+ * A provider's answer post-processed, recorded as an `ok` attempt. Throws on no output: a
+ * refusal ends the extraction, anything else is invalid output (retried).
+ */
+function acceptResponse(
+  response: ProviderResponse,
+  postprocess: (raw: string) => PostProcessed,
+  { step, started, attempts, ids }: AttemptContext,
+): { result: PostProcessed; latencyMs: number } {
+  if (response.outputText === null) {
+    if (response.refusal !== null) {
+      // A refusal is the model's answer, not a fault: no retry, no failover.
+      attempts.push({
+        provider: step.provider,
+        model: step.model,
+        outcome: 'refused',
+        latencyMs: Date.now() - started,
+        providerRequestId: response.providerRequestId,
+      });
+      log('provider_attempt_failed', {
+        ...ids,
+        provider: step.provider,
+        outcome: 'refused',
+        attempt: attempts.length,
+      });
+      throw new TerminalExtractionError('model_refused', 'the model refused', attempts);
+    }
+    throw new InvalidModelOutputError('model returned no structured output');
+  }
+  const result = postprocess(response.outputText);
+  const latencyMs = Date.now() - started;
+  attempts.push({
+    provider: step.provider,
+    model: step.model,
+    outcome: 'ok',
+    latencyMs,
+    providerRequestId: response.providerRequestId,
+  });
+  return { result, latencyMs };
+}
+
+/**
+ * Records and logs a failed attempt: its outcome, and the wait before retrying the same
+ * provider (undefined: move on to the next one). Rethrows a terminal error, and any error that
+ * is not a provider failure at all.
+ */
+function recordFailure(
+  err: unknown,
+  response: ProviderResponse | undefined,
+  { step, started, attempts, ids }: AttemptContext,
+  retry: { attempt: number; retriesLeft: boolean; policy: BackoffPolicy },
+): { outcome: Outcome; waitMs: number | undefined } {
+  if (err instanceof TerminalExtractionError) throw err;
+  const failure = classifyProviderError(err);
+  if (!failure) throw err;
+  attempts.push({
+    provider: step.provider,
+    model: step.model,
+    outcome: failure.outcome,
+    latencyMs: Date.now() - started,
+    providerRequestId: response?.providerRequestId ?? failure.providerRequestId,
+  });
+  const retrying = RETRYABLE_OUTCOMES.has(failure.outcome) && retry.retriesLeft;
+  const waitMs = retrying
+    ? backoffDelayMs(retry.attempt, failure.retryAfterMs, retry.policy)
+    : undefined;
+  // Provider error messages may quote the request: only the class and status are logged.
+  log('provider_attempt_failed', {
+    ...ids,
+    provider: step.provider,
+    outcome: failure.outcome,
+    attempt: attempts.length,
+    status: failure.status,
+    retryAfterMs: failure.retryAfterMs,
+    backoffMs: waitMs,
+    errorName: err instanceof Error ? err.constructor.name : typeof err,
+  });
+  return { outcome: failure.outcome, waitMs };
+}
