@@ -1,15 +1,13 @@
 /**
  * `/v1/extractions`: submit (JSON or multipart/form-data, with `Idempotency-Key`), list with
- * an opaque signed cursor, and read one.
+ * an opaque signed cursor (`extraction/listing.ts`), and read one.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { sniffContentType } from '../extraction/documents';
 import { parseIdempotencyKey } from '../extraction/idempotency';
+import { ListExtractionsQuery, listExtractions } from '../extraction/listing';
 import {
   CreateExtractionBody,
-  EXTRACTION_STATUSES,
   fromJsonBody,
   MultipartFields,
   submitExtraction,
@@ -19,17 +17,9 @@ import {
 import { readableExtraction } from '../extraction/results';
 import type { Services } from '../services';
 import { requireScope } from '../tenancy/api-keys';
-import { isoToTimestamp, isValidId } from '../tenancy/firestore';
+import { isValidId } from '../tenancy/firestore';
 import { authenticate } from './auth';
 import type { Router } from './router';
-
-export const ListExtractionsQuery = z.strictObject({
-  status: z.enum(EXTRACTION_STATUSES).optional(),
-  createdAfter: z.iso.datetime({ offset: false }).optional(),
-  pageToken: z.string().max(512).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
-export type ListExtractionsQuery = z.infer<typeof ListExtractionsQuery>;
 
 /** Base64 and JSON envelopes grow a document; past this the request cannot be within limits. */
 function maxBodyBytes(services: Services): number {
@@ -80,51 +70,6 @@ function fromMultipart(
   };
 }
 
-interface Cursor {
-  t: string;
-  i: string;
-  f: string;
-}
-
-function cursorMac(services: Services, payload: string): Buffer {
-  return createHmac('sha256', services.config.API_KEY_PEPPER)
-    .update('extractions-page-token\0')
-    .update(payload)
-    .digest()
-    .subarray(0, 16);
-}
-
-function filterKey(query: ListExtractionsQuery): string {
-  return `${query.status ?? ''}|${query.createdAfter ?? ''}`;
-}
-
-/** `base64url(json).base64url(mac)`: opaque to clients, and any change to it is detected. */
-export function encodeCursor(services: Services, cursor: Cursor): string {
-  const payload = Buffer.from(JSON.stringify(cursor)).toString('base64url');
-  return `${payload}.${cursorMac(services, payload).toString('base64url')}`;
-}
-
-export function decodeCursor(services: Services, token: string, filter: string): Cursor {
-  const invalid = () =>
-    badRequest('invalid_page_token', 'pageToken is not a token this API issued for this query');
-  const [payload, mac, extra] = token.split('.');
-  if (!payload || !mac || extra !== undefined) throw invalid();
-  const given = Buffer.from(mac, 'base64url');
-  const expected = cursorMac(services, payload);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-  let cursor: unknown;
-  try {
-    cursor = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  const parsed = z
-    .strictObject({ t: z.iso.datetime(), i: z.string(), f: z.string() })
-    .safeParse(cursor);
-  if (!parsed.success || parsed.data.f !== filter || !isValidId(parsed.data.i)) throw invalid();
-  return parsed.data;
-}
-
 export function registerExtractionRoutes(router: Router, services: Services): void {
   router.on('POST', '/v1/extractions', async ({ req, requestId }) => {
     const { principal, tenant, actor } = await authenticate(services, req, requestId);
@@ -163,38 +108,7 @@ export function registerExtractionRoutes(router: Router, services: Services): vo
     const { principal, tenant } = await authenticate(services, req, requestId);
     requireScope(principal, 'extractions:read');
     const query = ListExtractionsQuery.parse(req.query);
-    const filter = filterKey(query);
-    const cursor =
-      query.pageToken === undefined ? undefined : decodeCursor(services, query.pageToken, filter);
-    const where: [string, '==' | '>', unknown][] = [];
-    if (query.status) where.push(['status', '==', query.status]);
-    if (query.createdAfter) where.push(['submittedAt', '>', isoToTimestamp(query.createdAfter)]);
-    const db = services.platform.tenantDb(tenant);
-    const docs = await db.list('extractions', {
-      where,
-      orderBy: [
-        ['submittedAt', 'desc'],
-        ['__name__', 'desc'],
-      ],
-      ...(cursor ? { startAfter: [isoToTimestamp(cursor.t), cursor.i] } : {}),
-      limit: query.limit + 1,
-    });
-    const page = docs.slice(0, query.limit);
-    const last = page[page.length - 1];
-    const more = docs.length > query.limit && last !== undefined;
-    return {
-      status: 200,
-      body: {
-        data: await Promise.all(
-          page.map(async (d) =>
-            toExtractionView(d.id, await readableExtraction(services, tenant, db, d.id, d.data)),
-          ),
-        ),
-        nextPageToken: more
-          ? encodeCursor(services, { t: String(last.data.submittedAt), i: last.id, f: filter })
-          : null,
-      },
-    };
+    return { status: 200, body: await listExtractions(services, tenant, query) };
   });
 
   router.on('GET', '/v1/extractions/:id', async ({ req, params, requestId }) => {

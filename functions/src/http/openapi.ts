@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 import { CreateSchemaBody } from '../extraction/custom-schemas';
+import { ListExtractionsQuery } from '../extraction/listing';
 import { CreateExtractionBody, EXTRACTION_STATUSES } from '../extraction/submit';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../tenancy/platform';
 import { CreateApiKeyBody, RotateApiKeyBody } from './api-keys-routes';
-import { ListExtractionsQuery } from './extractions-routes';
 import type { Router } from './router';
 
 const ErrorBody = z
