@@ -1,4 +1,5 @@
 /** `/v1/schemas`: the built-in schemas and the tenant's own, and registering a new one. */
+import { actorLabel } from '../evidence/actor';
 import { notFound } from '../errors';
 import {
   createCustomSchema,
@@ -58,7 +59,7 @@ export function registerSchemaRoutes(router: Router, services: Services): void {
     const view = await createCustomSchema(
       services.platform.tenantDb(tenant),
       body,
-      `${actor.kind}:${actor.id}`,
+      actorLabel(actor),
       SCHEMA_NAMES,
     );
     return { status: 201, body: view, headers: { Location: `/v1/schemas/${view.name}` } };

@@ -5,11 +5,11 @@
  */
 import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
+import { actorLabel } from '../evidence/actor';
 import { badRequest, notFound, unsupportedMediaType } from '../errors';
 import { log } from '../logging';
 import type { Services } from '../services';
 import { requireScope } from '../tenancy/api-keys';
-import type { Principal } from '../tenancy/identity';
 import { WEBHOOK_EVENTS } from '../webhooks/events';
 import { WebhookUrlError } from '../webhooks/ssrf';
 import { createWebhook, deleteWebhook, listWebhooks, toWebhookView } from '../webhooks/store';
@@ -35,10 +35,6 @@ function jsonObject(req: Request): unknown {
   return raw;
 }
 
-function issuer(principal: Principal): string {
-  return principal.kind === 'apiKey' ? `apiKey:${principal.keyId}` : `user:${principal.uid}`;
-}
-
 export function registerWebhookRoutes(router: Router, services: Services): Router {
   router.on('GET', '/v1/webhooks', async ({ req, requestId }) => {
     const { principal, tenant } = await authenticate(services, req, requestId);
@@ -53,14 +49,14 @@ export function registerWebhookRoutes(router: Router, services: Services): Route
   });
 
   router.on('POST', '/v1/webhooks', async ({ req, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
+    const { principal, tenant, actor } = await authenticate(services, req, requestId);
     requireScope(principal, 'keys:admin');
     const body = CreateWebhookBody.parse(jsonObject(req));
     try {
       const { webhook, secret } = await createWebhook(services, tenant, {
         url: body.url,
         events: body.events,
-        createdBy: issuer(principal),
+        createdBy: actorLabel(actor),
       });
       log('webhook_created', { requestId, tenantId: tenant.id, webhookId: webhook.id });
       return {
