@@ -1,11 +1,6 @@
 /** The customer API (`api` function): `/v1/...`. */
-import { notFound } from '../errors';
-import { EvidenceRecordSchema } from '../evidence/record';
 import type { Services } from '../services';
-import { isValidId } from '../tenancy/firestore';
-import { requireScope } from '../tenancy/api-keys';
 import { registerApiKeyRoutes } from './api-keys-routes';
-import { authenticate } from './auth';
 import { registerEvidenceRoutes } from './evidence-routes';
 import { registerErasureRoutes } from './erasure-routes';
 import { registerExtractionRoutes } from './extractions-routes';
@@ -22,17 +17,6 @@ export function createApiRouter(services: Services): Router {
   registerExtractionRoutes(router, services);
   registerSchemaRoutes(router, services);
   registerOpenApiRoute(router);
-
-  router.on('GET', '/v1/evidence/:id', async ({ req, params, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'extractions:read');
-    const id = params.id ?? '';
-    const data = isValidId(id)
-      ? await services.platform.tenantDb(tenant).get('evidence', id)
-      : undefined;
-    if (!data) throw notFound('evidence');
-    return { status: 200, body: EvidenceRecordSchema.parse(data) };
-  });
 
   registerApiKeyRoutes(router, services);
 

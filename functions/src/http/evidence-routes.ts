@@ -1,7 +1,10 @@
-/** Receipts and checkpoints: what a customer keeps to check the log without trusting us. */
+/**
+ * Evidence records, and the receipts and checkpoints a customer keeps to check the log without
+ * trusting us.
+ */
 import { conflict, notFound } from '../errors';
 import { buildReceipt, loadTenantLog } from '../evidence/receipts';
-import { evidenceIdFor } from '../evidence/record';
+import { EvidenceRecordSchema, evidenceIdFor } from '../evidence/record';
 import { SealSchema } from '../evidence/seal';
 import type { Services } from '../services';
 import { bucketSource } from '../storage/bucket-source';
@@ -12,6 +15,17 @@ import type { Router } from './router';
 
 export function registerEvidenceRoutes(router: Router, services: Services): void {
   const publicKey = () => services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION);
+
+  router.on('GET', '/v1/evidence/:id', async ({ req, params, requestId }) => {
+    const { principal, tenant } = await authenticate(services, req, requestId);
+    requireScope(principal, 'extractions:read');
+    const id = params.id ?? '';
+    const data = isValidId(id)
+      ? await services.platform.tenantDb(tenant).get('evidence', id)
+      : undefined;
+    if (!data) throw notFound('evidence');
+    return { status: 200, body: EvidenceRecordSchema.parse(data) };
+  });
 
   router.on('GET', '/v1/extractions/:id/receipt', async ({ req, params, requestId }) => {
     const { principal, tenant } = await authenticate(services, req, requestId);
