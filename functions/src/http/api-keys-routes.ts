@@ -3,9 +3,7 @@
  * once), revoke now, rotate with an overlap window. The policy (scopes, lifetimes, another
  * tenant's keys) is `tenancy/api-key-policy.ts`; these routes parse, call it and show the key.
  */
-import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { badRequest, unsupportedMediaType } from '../errors';
 import type { Services } from '../services';
 import {
   createTenantApiKey,
@@ -14,11 +12,11 @@ import {
   rotateTenantApiKey,
   type KeyAdmin,
 } from '../tenancy/api-key-policy';
-import { requireScope } from '../tenancy/api-keys';
 import type { Principal } from '../tenancy/identity';
 import { API_KEY_SCOPES, type ApiKeyRecord, type ApiKeyScope } from '../tenancy/platform';
-import { authenticate } from './auth';
-import type { Router } from './router';
+import { jsonObject, optionalJsonObject } from './body';
+import { route } from './route';
+import { ApiKey } from './views';
 
 export const CreateApiKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -54,23 +52,6 @@ export function toApiKeyView(keyId: string, record: ApiKeyRecord): ApiKeyView {
   };
 }
 
-/** A JSON object body; an absent body is `{}` when `optional`. */
-function jsonBody(req: Request, optional: boolean): unknown {
-  const raw: unknown = req.body;
-  const empty =
-    raw === undefined ||
-    raw === '' ||
-    (Buffer.isBuffer(raw) && raw.length === 0) ||
-    (!req.is('application/json') && Number(req.get('content-length') ?? '0') === 0);
-  if (empty && optional) return {};
-  if (!req.is('application/json'))
-    throw unsupportedMediaType('send the request as application/json');
-  if (raw === null || typeof raw !== 'object' || Buffer.isBuffer(raw) || Array.isArray(raw)) {
-    throw badRequest('invalid_request', 'the request body must be a JSON object');
-  }
-  return raw;
-}
-
 function keyAdmin(services: Services, tenantId: string, principal: Principal): KeyAdmin {
   return {
     platform: services.platform,
@@ -80,55 +61,89 @@ function keyAdmin(services: Services, tenantId: string, principal: Principal): K
   };
 }
 
-export function registerApiKeyRoutes(router: Router, services: Services): Router {
-  router.on('GET', '/v1/api-keys', async ({ req, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'keys:admin');
-    const keys = await services.platform.listApiKeys(tenant.id);
-    const views = keys
-      .map(({ keyId, record }) => toApiKeyView(keyId, record))
-      .sort(
-        (a, b) =>
-          (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.keyId.localeCompare(b.keyId),
-      );
-    return { status: 200, body: { apiKeys: views } };
-  });
+/** A freshly issued secret must not sit in any cache. */
+const NO_STORE = { 'Cache-Control': 'no-store' };
 
-  router.on('POST', '/v1/api-keys', async ({ req, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'keys:admin');
-    const body = CreateApiKeyBody.parse(jsonBody(req, false));
-    const issued = await createTenantApiKey(keyAdmin(services, tenant.id, principal), body);
-    return {
-      status: 201,
-      body: { ...toApiKeyView(issued.keyId, issued.record), token: issued.token },
-      headers: { 'Cache-Control': 'no-store' },
-    };
-  });
-
-  router.on('DELETE', '/v1/api-keys/:keyId', async ({ req, params, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'keys:admin');
-    await revokeTenantApiKey(keyAdmin(services, tenant.id, principal), params.keyId ?? '');
-    return { status: 204, body: undefined };
-  });
-
-  router.on('POST', '/v1/api-keys/:keyId/rotate', async ({ req, params, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'keys:admin');
-    const keyId = params.keyId ?? '';
-    const body = RotateApiKeyBody.parse(jsonBody(req, true));
-    const issued = await rotateTenantApiKey(keyAdmin(services, tenant.id, principal), keyId, body);
-    return {
-      status: 201,
-      body: {
-        ...toApiKeyView(issued.keyId, issued.record),
-        token: issued.token,
-        rotatedFrom: keyId,
+export const apiKeyRoutes = [
+  route({
+    method: 'GET',
+    pattern: '/v1/api-keys',
+    auth: { scope: 'keys:admin' },
+    summary: 'List API keys',
+    ok: [
+      {
+        status: 200,
+        schema: z.strictObject({ apiKeys: z.array(ApiKey) }),
+        description: 'Keys, never secrets',
       },
-      headers: { 'Cache-Control': 'no-store' },
-    };
-  });
+    ],
+    errors: [],
+    handle: async ({ services, tenant }) => {
+      const keys = await services.platform.listApiKeys(tenant.id);
+      const views = keys
+        .map(({ keyId, record }) => toApiKeyView(keyId, record))
+        .sort(
+          (a, b) =>
+            (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.keyId.localeCompare(b.keyId),
+        );
+      return { status: 200, body: { apiKeys: views } };
+    },
+  }),
 
-  return router;
-}
+  route({
+    method: 'POST',
+    pattern: '/v1/api-keys',
+    auth: { scope: 'keys:admin' },
+    body: jsonObject(CreateApiKeyBody),
+    summary: 'Issue an API key',
+    ok: [{ status: 201, schema: ApiKey, description: 'Issued; the token is shown once' }],
+    errors: [400, 415],
+    handle: async ({ services, tenant, principal, body }) => {
+      const issued = await createTenantApiKey(keyAdmin(services, tenant.id, principal), body);
+      return {
+        status: 201,
+        body: { ...toApiKeyView(issued.keyId, issued.record), token: issued.token },
+        headers: NO_STORE,
+      };
+    },
+  }),
+
+  route({
+    method: 'DELETE',
+    pattern: '/v1/api-keys/:keyId',
+    auth: { scope: 'keys:admin' },
+    summary: 'Revoke an API key',
+    ok: [{ status: 204, description: 'Revoked' }],
+    errors: [404],
+    handle: async ({ services, tenant, principal, params }) => {
+      await revokeTenantApiKey(keyAdmin(services, tenant.id, principal), params.keyId);
+      return { status: 204, body: undefined };
+    },
+  }),
+
+  route({
+    method: 'POST',
+    pattern: '/v1/api-keys/:keyId/rotate',
+    auth: { scope: 'keys:admin' },
+    body: optionalJsonObject(RotateApiKeyBody),
+    summary: 'Rotate an API key with an overlap',
+    ok: [{ status: 201, schema: ApiKey, description: 'The new key; the token is shown once' }],
+    errors: [400, 404, 409, 415],
+    handle: async ({ services, tenant, principal, params, body }) => {
+      const issued = await rotateTenantApiKey(
+        keyAdmin(services, tenant.id, principal),
+        params.keyId,
+        body,
+      );
+      return {
+        status: 201,
+        body: {
+          ...toApiKeyView(issued.keyId, issued.record),
+          token: issued.token,
+          rotatedFrom: params.keyId,
+        },
+        headers: NO_STORE,
+      };
+    },
+  }),
+];

@@ -1,27 +1,36 @@
-/** The customer API (`api` function): `/v1/...`. */
+/** The customer API (`api` function): `/healthz` and `/v1/...`. */
+import { z } from 'zod';
 import type { Services } from '../services';
-import { registerApiKeyRoutes } from './api-keys-routes';
-import { registerEvidenceRoutes } from './evidence-routes';
-import { registerErasureRoutes } from './erasure-routes';
-import { registerExtractionRoutes } from './extractions-routes';
-import { registerOpenApiRoute } from './openapi';
+import { apiKeyRoutes } from './api-keys-routes';
+import { erasureRoutes } from './erasure-routes';
+import { evidenceRoutes } from './evidence-routes';
+import { extractionRoutes } from './extractions-routes';
+import { openApiRoute } from './openapi';
+import { route } from './route';
 import { Router } from './router';
-import { registerSchemaRoutes } from './schemas-routes';
-import { registerWebhookRoutes } from './webhooks-routes';
+import { schemaRoutes } from './schemas-routes';
+import { webhookRoutes } from './webhooks-routes';
+
+const health = route({
+  method: 'GET',
+  pattern: '/healthz',
+  auth: 'none',
+  summary: 'Liveness',
+  ok: [{ status: 200, schema: z.strictObject({ ok: z.boolean() }), description: 'Serving' }],
+  errors: [],
+  handle: () => Promise.resolve({ status: 200, body: { ok: true } }),
+});
 
 export function createApiRouter(services: Services): Router {
-  const router = new Router();
-
-  router.on('GET', '/healthz', () => Promise.resolve({ status: 200, body: { ok: true } }));
-
-  registerExtractionRoutes(router, services);
-  registerSchemaRoutes(router, services);
-  registerOpenApiRoute(router);
-
-  registerApiKeyRoutes(router, services);
-
-  registerEvidenceRoutes(router, services);
-  registerErasureRoutes(router, services);
-  registerWebhookRoutes(router, services);
-  return router;
+  const router = new Router(services);
+  return router.add(
+    health,
+    ...extractionRoutes,
+    ...schemaRoutes,
+    openApiRoute(() => router.list()),
+    ...apiKeyRoutes,
+    ...evidenceRoutes,
+    ...erasureRoutes,
+    ...webhookRoutes,
+  );
 }

@@ -2,10 +2,13 @@
  * `/v1/extractions`: submit (JSON or multipart/form-data, with `Idempotency-Key`), list with
  * an opaque signed cursor (`extraction/listing.ts`), and read one.
  */
+import type { Request } from '@google-cloud/functions-framework';
+import { z } from 'zod';
 import { badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { sniffContentType } from '../extraction/documents';
 import { parseIdempotencyKey } from '../extraction/idempotency';
 import { ListExtractionsQuery, listExtractions } from '../extraction/listing';
+import { readableExtraction } from '../extraction/results';
 import {
   CreateExtractionBody,
   fromJsonBody,
@@ -14,12 +17,28 @@ import {
   toExtractionView,
   type SubmissionRequest,
 } from '../extraction/submit';
-import { readableExtraction } from '../extraction/results';
 import type { Services } from '../services';
-import { requireScope } from '../tenancy/api-keys';
 import { isValidId } from '../tenancy/firestore';
-import { authenticate } from './auth';
-import type { Router } from './router';
+import { route, type BodyReader, type HeaderReader } from './route';
+import { Extraction, ExtractionPage } from './views';
+
+/** What the multipart form may carry, for the document. */
+const MultipartExtraction = z.strictObject({
+  file: z.string().meta({ contentMediaType: 'application/octet-stream' }),
+  schema: z.string(),
+  webhookUrl: z.string().optional(),
+  metadata: z.string().optional().describe('A JSON object of string values.'),
+});
+
+type Submission = Omit<SubmissionRequest, 'idempotencyKey'>;
+
+const idempotencyKey: HeaderReader<string | undefined> = {
+  name: 'Idempotency-Key',
+  description: 'Replays return the original; a different body with the same key is a 409.',
+  required: false,
+  schema: z.string().min(1).max(128),
+  parse: parseIdempotencyKey,
+};
 
 /** Base64 and JSON envelopes grow a document; past this the request cannot be within limits. */
 function maxBodyBytes(services: Services): number {
@@ -32,10 +51,7 @@ function rawBody(req: { rawBody?: Buffer; body?: unknown }): Buffer {
   return Buffer.alloc(0);
 }
 
-function fromMultipart(
-  body: Buffer,
-  contentType: string,
-): Omit<SubmissionRequest, 'idempotencyKey'> {
+function fromMultipart(body: Buffer, contentType: string): Submission {
   const parts = parseMultipart(body, contentType);
   const files = parts.filter((p) => p.name === 'file');
   if (files.length !== 1 || files[0] === undefined) {
@@ -70,60 +86,87 @@ function fromMultipart(
   };
 }
 
-export function registerExtractionRoutes(router: Router, services: Services): void {
-  router.on('POST', '/v1/extractions', async ({ req, requestId }) => {
-    const { principal, tenant, actor } = await authenticate(services, req, requestId);
-    requireScope(principal, 'extractions:write');
-    const idempotencyKey = parseIdempotencyKey(req.get('idempotency-key'));
+/** A submission as JSON or as a multipart upload; 413 past the size any document allows. */
+const submission: BodyReader<Submission> = {
+  content: { 'application/json': CreateExtractionBody, 'multipart/form-data': MultipartExtraction },
+  required: true,
+  read: (req: Request, services: Services) => {
     const body = rawBody(req);
     if (body.length > maxBodyBytes(services)) {
       throw payloadTooLarge(`the request exceeds ${String(maxBodyBytes(services))} bytes`);
     }
-    let request: Omit<SubmissionRequest, 'idempotencyKey'>;
     if (req.is('application/json')) {
       if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
         throw badRequest('invalid_request', 'the request body must be a JSON object');
       }
-      request = fromJsonBody(CreateExtractionBody.parse(req.body));
-    } else if (req.is('multipart/form-data')) {
-      request = fromMultipart(body, req.get('content-type') ?? '');
-    } else {
-      throw unsupportedMediaType('send application/json or multipart/form-data');
+      return fromJsonBody(CreateExtractionBody.parse(req.body));
     }
-    const { view, replayed } = await submitExtraction(services, tenant, actor, {
-      ...request,
-      idempotencyKey,
-    });
-    return {
-      status: replayed ? 200 : 202,
-      body: view,
-      headers: {
-        Location: `/v1/extractions/${view.id}`,
-        ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
-      },
-    };
-  });
+    if (req.is('multipart/form-data')) return fromMultipart(body, req.get('content-type') ?? '');
+    throw unsupportedMediaType('send application/json or multipart/form-data');
+  },
+};
 
-  router.on('GET', '/v1/extractions', async ({ req, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'extractions:read');
-    const query = ListExtractionsQuery.parse(req.query);
-    return { status: 200, body: await listExtractions(services, tenant, query) };
-  });
+export const extractionRoutes = [
+  route({
+    method: 'POST',
+    pattern: '/v1/extractions',
+    auth: { scope: 'extractions:write' },
+    headers: { idempotencyKey },
+    body: submission,
+    summary: 'Submit a document for extraction',
+    ok: [
+      { status: 202, schema: Extraction, description: 'Accepted and queued' },
+      { status: 200, schema: Extraction, description: 'Idempotent replay: the original' },
+    ],
+    errors: [400, 409, 413, 415, 422],
+    handle: async ({ services, tenant, actor, headers, body }) => {
+      const { view, replayed } = await submitExtraction(services, tenant, actor, {
+        ...body,
+        idempotencyKey: headers.idempotencyKey,
+      });
+      return {
+        status: replayed ? 200 : 202,
+        body: view,
+        headers: {
+          Location: `/v1/extractions/${view.id}`,
+          ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+        },
+      };
+    },
+  }),
 
-  router.on('GET', '/v1/extractions/:id', async ({ req, params, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'extractions:read');
-    const id = params.id ?? '';
-    const db = services.platform.tenantDb(tenant);
-    const data = isValidId(id) ? await db.get('extractions', id) : undefined;
-    if (!data) throw notFound('extraction');
-    return {
+  route({
+    method: 'GET',
+    pattern: '/v1/extractions',
+    auth: { scope: 'extractions:read' },
+    query: ListExtractionsQuery,
+    summary: 'List extractions, newest first',
+    ok: [{ status: 200, schema: ExtractionPage, description: 'One page' }],
+    errors: [400],
+    handle: async ({ services, tenant, query }) => ({
       status: 200,
-      body: toExtractionView(id, await readableExtraction(services, tenant, db, id, data)),
-    };
-  });
-}
+      body: await listExtractions(services, tenant, query),
+    }),
+  }),
+
+  route({
+    method: 'GET',
+    pattern: '/v1/extractions/:id',
+    auth: { scope: 'extractions:read' },
+    summary: 'Read one extraction',
+    ok: [{ status: 200, schema: Extraction, description: 'The extraction' }],
+    errors: [404],
+    handle: async ({ services, tenant, params: { id } }) => {
+      const db = services.platform.tenantDb(tenant);
+      const data = isValidId(id) ? await db.get('extractions', id) : undefined;
+      if (!data) throw notFound('extraction');
+      return {
+        status: 200,
+        body: toExtractionView(id, await readableExtraction(services, tenant, db, id, data)),
+      };
+    },
+  }),
+];
 
 // ---- multipart/form-data -----------------------------------------------------------------------
 
