@@ -19,6 +19,7 @@ import {
 } from '../extraction/submit';
 import type { Services } from '../services';
 import { isValidId } from '../tenancy/firestore';
+import { readMultipart } from './multipart';
 import { route, type BodyReader, type HeaderReader } from './route';
 import { Extraction, ExtractionPage } from './views';
 
@@ -51,8 +52,8 @@ function rawBody(req: { rawBody?: Buffer; body?: unknown }): Buffer {
   return Buffer.alloc(0);
 }
 
-function fromMultipart(body: Buffer, contentType: string): Submission {
-  const parts = parseMultipart(body, contentType);
+async function fromMultipart(body: Buffer, contentType: string): Promise<Submission> {
+  const parts = await readMultipart(body, contentType, ['file']);
   const files = parts.filter((p) => p.name === 'file');
   if (files.length !== 1 || files[0] === undefined) {
     throw badRequest('invalid_request', 'send exactly one `file` part');
@@ -90,7 +91,7 @@ function fromMultipart(body: Buffer, contentType: string): Submission {
 const submission: BodyReader<Submission> = {
   content: { 'application/json': CreateExtractionBody, 'multipart/form-data': MultipartExtraction },
   required: true,
-  read: (req: Request, services: Services) => {
+  read: async (req: Request, services: Services) => {
     const body = rawBody(req);
     if (body.length > maxBodyBytes(services)) {
       throw payloadTooLarge(`the request exceeds ${String(maxBodyBytes(services))} bytes`);
@@ -167,75 +168,3 @@ export const extractionRoutes = [
     },
   }),
 ];
-
-// ---- multipart/form-data -----------------------------------------------------------------------
-
-export interface MultipartPart {
-  name: string;
-  filename: string | undefined;
-  contentType: string | undefined;
-  data: Buffer;
-}
-
-const MAX_PARTS = 16;
-const MAX_HEADER_BYTES = 8192;
-
-export function boundaryOf(contentType: string): string {
-  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType);
-  const boundary = match?.[1] ?? match?.[2];
-  if (!boundary) throw badRequest('invalid_multipart', 'multipart/form-data needs a boundary');
-  return boundary;
-}
-
-function invalid(message: string): never {
-  throw badRequest('invalid_multipart', message);
-}
-
-function headerParam(value: string, name: string): string | undefined {
-  const re = new RegExp(`;\\s*${name}=(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]+))`, 'i');
-  const match = re.exec(value);
-  if (!match) return undefined;
-  return match[1] === undefined ? match[2] : match[1].replace(/\\(.)/g, '$1');
-}
-
-/** Splits the body into parts; every malformation is a 400 `invalid_multipart`. */
-export function parseMultipart(body: Buffer, contentType: string): MultipartPart[] {
-  const boundary = boundaryOf(contentType);
-  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
-  const parts: MultipartPart[] = [];
-  let position = body.indexOf(delimiter);
-  if (position === -1) invalid('the body has no multipart boundary');
-  for (;;) {
-    position += delimiter.length;
-    // `--` after a delimiter closes the body.
-    if (body[position] === 0x2d && body[position + 1] === 0x2d) break;
-    if (body[position] !== 0x0d || body[position + 1] !== 0x0a) invalid('malformed boundary line');
-    position += 2;
-    const headerEnd = body.indexOf('\r\n\r\n', position, 'latin1');
-    if (headerEnd === -1 || headerEnd - position > MAX_HEADER_BYTES)
-      invalid('malformed part headers');
-    const headers = new Map<string, string>();
-    for (const line of body.toString('latin1', position, headerEnd).split('\r\n')) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) invalid('malformed part header');
-      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-    const dataStart = headerEnd + 4;
-    const next = body.indexOf(Buffer.concat([Buffer.from('\r\n', 'latin1'), delimiter]), dataStart);
-    if (next === -1) invalid('the body ends inside a part');
-    const disposition = headers.get('content-disposition') ?? '';
-    if (!/^form-data\s*(;|$)/i.test(disposition))
-      invalid('every part needs Content-Disposition: form-data');
-    const name = headerParam(disposition, 'name');
-    if (!name) invalid('every part needs a name');
-    parts.push({
-      name,
-      filename: headerParam(disposition, 'filename'),
-      contentType: headers.get('content-type'),
-      data: body.subarray(dataStart, next),
-    });
-    if (parts.length > MAX_PARTS) invalid(`at most ${String(MAX_PARTS)} parts`);
-    position = next + 2;
-  }
-  return parts;
-}
