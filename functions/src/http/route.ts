@@ -119,7 +119,7 @@ export interface RouteDeclaration<
   readonly body?: B;
   /** The success answers, at least one. */
   readonly ok: readonly [OkResponse, ...OkResponse[]];
-  /** Error statuses besides 500 and the 401/403/429 of every authenticated route. */
+  /** Error statuses besides 500 and those of `auth` (401/403; 429 too for a tenant's). */
   readonly errors: readonly number[];
   handle(ctx: RouteContext<P, A, Q, H, B>): Promise<Reply>;
 }
