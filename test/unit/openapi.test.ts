@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { createApiRouter } from '../../functions/src/http/api';
 import { buildOpenApi, UndocumentedRouteError } from '../../functions/src/http/openapi';
+import { route } from '../../functions/src/http/route';
 import type { Services } from '../../functions/src/services';
 
 // Registering routes touches no service; handlers are never called here.
@@ -60,10 +61,15 @@ describe('the OpenAPI document', () => {
     expect(served).toContain('GET /v1/openapi.json');
   });
 
-  it('refuses to build when a route has no entry', () => {
-    expect(() => buildOpenApi([...routes, { method: 'GET', pattern: '/v1/forgotten' }])).toThrow(
-      UndocumentedRouteError,
-    );
+  it('refuses a route without its documentation, when declared and when built', () => {
+    // @ts-expect-error: a declaration without summary, answers and errors does not compile.
+    const undocumented = route({
+      method: 'GET',
+      pattern: '/v1/forgotten',
+      auth: 'none',
+      handle: () => Promise.resolve({ status: 200, body: {} }),
+    });
+    expect(() => buildOpenApi([...routes, undocumented])).toThrow(UndocumentedRouteError);
   });
 
   it('gives every error response the typed error shape', () => {

@@ -1,43 +1,36 @@
-/** The customer API (`api` function): `/v1/...`. */
-import { notFound } from '../errors';
-import { EvidenceRecordSchema } from '../evidence/record';
+/** The customer API (`api` function): `/healthz` and `/v1/...`. */
+import { z } from 'zod';
 import type { Services } from '../services';
-import { isValidId } from '../tenancy/firestore';
-import { requireScope } from '../tenancy/api-keys';
-import { registerApiKeyRoutes } from './api-keys-routes';
-import { authenticate } from './auth';
-import { registerEvidenceRoutes } from './evidence-routes';
-import { registerErasureRoutes } from './erasure-routes';
-import { registerExtractionRoutes } from './extractions-routes';
-import { registerOpenApiRoute } from './openapi';
+import { apiKeyRoutes } from './api-keys-routes';
+import { erasureRoutes } from './erasure-routes';
+import { evidenceRoutes } from './evidence-routes';
+import { extractionRoutes } from './extractions-routes';
+import { openApiRoute } from './openapi';
+import { route } from './route';
 import { Router } from './router';
-import { registerSchemaRoutes } from './schemas-routes';
-import { registerWebhookRoutes } from './webhooks-routes';
+import { schemaRoutes } from './schemas-routes';
+import { webhookRoutes } from './webhooks-routes';
+
+const health = route({
+  method: 'GET',
+  pattern: '/healthz',
+  auth: 'none',
+  summary: 'Liveness',
+  ok: [{ status: 200, schema: z.strictObject({ ok: z.boolean() }), description: 'Serving' }],
+  errors: [],
+  handle: () => Promise.resolve({ status: 200, body: { ok: true } }),
+});
 
 export function createApiRouter(services: Services): Router {
-  const router = new Router();
-
-  router.on('GET', '/healthz', () => Promise.resolve({ status: 200, body: { ok: true } }));
-
-  registerExtractionRoutes(router, services);
-  registerSchemaRoutes(router, services);
-  registerOpenApiRoute(router);
-
-  router.on('GET', '/v1/evidence/:id', async ({ req, params, requestId }) => {
-    const { principal, tenant } = await authenticate(services, req, requestId);
-    requireScope(principal, 'extractions:read');
-    const id = params.id ?? '';
-    const data = isValidId(id)
-      ? await services.platform.tenantDb(tenant).get('evidence', id)
-      : undefined;
-    if (!data) throw notFound('evidence');
-    return { status: 200, body: EvidenceRecordSchema.parse(data) };
-  });
-
-  registerApiKeyRoutes(router, services);
-
-  registerEvidenceRoutes(router, services);
-  registerErasureRoutes(router, services);
-  registerWebhookRoutes(router, services);
-  return router;
+  const router = new Router(services);
+  return router.add(
+    health,
+    ...extractionRoutes,
+    ...schemaRoutes,
+    openApiRoute(() => router.list()),
+    ...apiKeyRoutes,
+    ...evidenceRoutes,
+    ...erasureRoutes,
+    ...webhookRoutes,
+  );
 }

@@ -1,10 +1,11 @@
 import type { Request } from '@google-cloud/functions-framework';
-import { unauthenticated } from '../errors';
+import { forbidden, unauthenticated } from '../errors';
 import type { Actor } from '../evidence/actor';
 import { log } from '../logging';
 import type { Services } from '../services';
 import {
   actorOf,
+  firebaseAuth,
   firebaseIdTokenVerifier,
   resolveBearer,
   type IdTokenVerifier,
@@ -85,4 +86,31 @@ export async function authenticate(
     throw err;
   }
   return { principal: { ...principal, requestId }, tenant, actor: actorOf(principal) };
+}
+
+/**
+ * The operator API's check: a Firebase ID token (verified with firebase-admin, revocation
+ * included) whose `platform_role` claim is `operator`. Returns the operator's uid.
+ */
+export async function authenticateOperator(
+  services: Services,
+  req: Request,
+  requestId: string,
+): Promise<string> {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  if (!match?.[1])
+    throw unauthenticated('missing_credentials', 'send Authorization: Bearer <ID token>');
+  let claims: Record<string, unknown>;
+  try {
+    const auth = await firebaseAuth(services.config.GOOGLE_CLOUD_PROJECT);
+    claims = await auth.verifyIdToken(match[1], true);
+  } catch {
+    log('auth_denied', { requestId, reason: 'invalid_id_token' });
+    throw unauthenticated('invalid_token', 'the ID token is invalid, expired or revoked');
+  }
+  if (claims.platform_role !== 'operator') {
+    log('auth_denied', { requestId, reason: 'not_operator', uid: String(claims.uid) });
+    throw forbidden('not_operator', 'this operation needs the operator role');
+  }
+  return String(claims.uid);
 }

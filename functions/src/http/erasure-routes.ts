@@ -1,15 +1,18 @@
 /** `DELETE /v1/extractions/{id}`: erasure by crypto-shredding (extraction/erasure.ts). */
 import { eraseExtraction } from '../extraction/erasure';
-import type { Services } from '../services';
-import { requireScope } from '../tenancy/api-keys';
-import { authenticate } from './auth';
-import type { Router } from './router';
+import { route } from './route';
 
-export function registerErasureRoutes(router: Router, services: Services): void {
-  router.on('DELETE', '/v1/extractions/:id', async ({ req, params, requestId }) => {
-    const { principal, tenant, actor } = await authenticate(services, req, requestId);
-    requireScope(principal, 'extractions:write');
-    await eraseExtraction(services, tenant, params.id ?? '', actor);
-    return { status: 204, body: undefined };
-  });
-}
+export const erasureRoutes = [
+  route({
+    method: 'DELETE',
+    pattern: '/v1/extractions/:id',
+    auth: { scope: 'extractions:write' },
+    summary: 'Erase an extraction: its original, raw response and result become unreadable',
+    ok: [{ status: 204, description: 'Erased (also when it already was)' }],
+    errors: [404],
+    handle: async ({ services, tenant, actor, params: { id } }) => {
+      await eraseExtraction(services, tenant, id, actor);
+      return { status: 204, body: undefined };
+    },
+  }),
+];

@@ -1,18 +1,17 @@
 /**
  * The operator API (`ops` function; IAM-only ingress in production). Callers also present a
- * Firebase ID token whose `platform_role` claim is `operator`, verified with firebase-admin.
+ * Firebase ID token whose `platform_role` claim is `operator` (`auth: 'operator'`).
  */
-import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import { PROVIDERS } from '../config';
-import { forbidden, unauthenticated } from '../errors';
 import { probeCmek, registerCmek } from '../lifecycle/cmek';
-import { log } from '../logging';
-import type { Services } from '../services';
-import { firebaseAuth } from '../tenancy/identity';
 import { DATABASE_ID, IDENTITY_TENANT_ID, onboardTenant } from '../lifecycle/onboarding';
 import { offboardTenant } from '../lifecycle/offboarding';
+import type { Services } from '../services';
+import { parsedBody } from './body';
+import { route } from './route';
 import { Router } from './router';
+import { AnyObject } from './views';
 
 const OnboardBody = z.strictObject({
   tenantId: z.string(),
@@ -29,33 +28,15 @@ const OnboardBody = z.strictObject({
 
 const CmekBody = z.strictObject({ keyName: z.string().min(1).max(512) });
 
-async function requireOperator(
-  services: Services,
-  req: Request,
-  requestId: string,
-): Promise<string> {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-  if (!match?.[1])
-    throw unauthenticated('missing_credentials', 'send Authorization: Bearer <ID token>');
-  let claims: Record<string, unknown>;
-  try {
-    const auth = await firebaseAuth(services.config.GOOGLE_CLOUD_PROJECT);
-    claims = await auth.verifyIdToken(match[1], true);
-  } catch {
-    log('auth_denied', { requestId, reason: 'invalid_id_token' });
-    throw unauthenticated('invalid_token', 'the ID token is invalid, expired or revoked');
-  }
-  if (claims.platform_role !== 'operator') {
-    log('auth_denied', { requestId, reason: 'not_operator', uid: String(claims.uid) });
-    throw forbidden('not_operator', 'this operation needs the operator role');
-  }
-  return String(claims.uid);
-}
-
-export function createOpsRouter(services: Services): Router {
-  const router = new Router().on('POST', '/v1/tenants', async ({ req, requestId }) => {
-    await requireOperator(services, req, requestId);
-    const { cmekKeyName, ...body } = OnboardBody.parse(req.body);
+const onboard = route({
+  method: 'POST',
+  pattern: '/v1/tenants',
+  auth: 'operator',
+  body: parsedBody(OnboardBody),
+  summary: 'Onboard a tenant: its KEK, its first API key, optionally its first admin and CMEK',
+  ok: [{ status: 201, schema: AnyObject, description: 'The tenant and its first API key' }],
+  errors: [400, 409, 422],
+  handle: async ({ services, body: { cmekKeyName, ...body } }) => {
     if (cmekKeyName !== undefined) await probeCmek(services, body.tenantId, cmekKeyName);
     const onboarded = await onboardTenant(services, body);
     const result =
@@ -80,33 +61,47 @@ export function createOpsRouter(services: Services): Router {
         kekManagedBy: result.tenant.kekManagedBy ?? 'platform',
       },
     };
-  });
-  return registerKeyOpsRoutes(router, services);
-}
+  },
+});
 
-/** Offboarding (crypto-shredding + deletion certificate) and CMEK registration. */
-function registerKeyOpsRoutes(router: Router, services: Services): Router {
-  return router
-    .on('POST', '/v1/tenants/:id/offboard', async ({ req, params, requestId }) => {
-      const uid = await requireOperator(services, req, requestId);
-      const result = await offboardTenant(services, params.id ?? '', {
-        actor: { kind: 'user', id: uid },
-      });
-      return { status: 200, body: result };
-    })
-    .on('POST', '/v1/tenants/:id/cmek', async ({ req, params, requestId }) => {
-      await requireOperator(services, req, requestId);
-      const { keyName } = CmekBody.parse(req.body);
-      const result = await registerCmek(services, params.id ?? '', keyName);
-      return {
-        status: 200,
-        body: {
-          tenantId: result.tenant.id,
-          kekName: result.tenant.kekName,
-          kekVersion: result.kekVersion,
-          kekManagedBy: 'customer',
-          disabledPlatformVersions: result.disabledPlatformVersions,
-        },
-      };
-    });
+/** Offboarding: crypto-shredding and a signed deletion certificate. */
+const offboard = route({
+  method: 'POST',
+  pattern: '/v1/tenants/:id/offboard',
+  auth: 'operator',
+  summary: 'Offboard a tenant: revoke its keys, destroy its KEK versions, certify the deletion',
+  ok: [{ status: 200, schema: AnyObject, description: 'The signed deletion certificate' }],
+  errors: [404, 409],
+  handle: async ({ services, actor, params: { id } }) => {
+    const result = await offboardTenant(services, id, { actor });
+    return { status: 200, body: result };
+  },
+});
+
+/** A customer-managed KEK (CMEK) for an existing tenant. */
+const cmek = route({
+  method: 'POST',
+  pattern: '/v1/tenants/:id/cmek',
+  auth: 'operator',
+  body: parsedBody(CmekBody),
+  summary: "Register the tenant's own KEK; platform key versions are disabled",
+  ok: [{ status: 200, schema: AnyObject, description: 'The KEK now in use' }],
+  errors: [400, 404, 409, 422],
+  handle: async ({ services, params: { id }, body: { keyName } }) => {
+    const result = await registerCmek(services, id, keyName);
+    return {
+      status: 200,
+      body: {
+        tenantId: result.tenant.id,
+        kekName: result.tenant.kekName,
+        kekVersion: result.kekVersion,
+        kekManagedBy: 'customer',
+        disabledPlatformVersions: result.disabledPlatformVersions,
+      },
+    };
+  },
+});
+
+export function createOpsRouter(services: Services): Router {
+  return new Router(services).add(onboard, offboard, cmek);
 }

@@ -1,51 +1,61 @@
 /**
- * A small router over the functions-framework request: exact method + path patterns, one catch
- * that maps every error to `{error: {code, message, requestId, details?}}`.
+ * The router over the functions-framework request: exact method + path patterns, the route
+ * declarations run in one fixed order (authenticate, scope, query, headers, body, handler), one
+ * catch that maps every error to `{error: {code, message, requestId, details?}}`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { ZodError } from 'zod';
 import { AppError } from '../errors';
 import { errorFields, log } from '../logging';
+import type { Services } from '../services';
+import { requireScope } from '../tenancy/api-keys';
+import { authenticate, authenticateOperator } from './auth';
+import type { AnyCaller, Reply, Route, RouteAuth } from './route';
 
-export interface RouteContext {
-  req: Request;
-  params: Record<string, string>;
-  requestId: string;
-}
-
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-export type Handler = (ctx: RouteContext) => Promise<Reply>;
-
-interface Route {
-  method: string;
-  pattern: string;
+interface Entry {
+  route: Route;
   regex: RegExp;
   keys: string[];
-  handler: Handler;
+}
+
+/** The caller a route's `auth` asks for, or the 401/403/429 that refuses the request. */
+async function callerOf(
+  services: Services,
+  auth: RouteAuth,
+  req: Request,
+  requestId: string,
+): Promise<AnyCaller> {
+  if (auth === 'none') return {};
+  if (auth === 'operator') {
+    const uid = await authenticateOperator(services, req, requestId);
+    return { actor: { kind: 'user', id: uid } };
+  }
+  const authenticated = await authenticate(services, req, requestId);
+  requireScope(authenticated.principal, auth.scope);
+  return authenticated;
 }
 
 export class Router {
-  private readonly routes: Route[] = [];
+  private readonly entries: Entry[] = [];
 
-  on(method: string, pattern: string, handler: Handler): this {
-    const keys: string[] = [];
-    const source = pattern.replace(/:([a-zA-Z]+)/g, (_, key: string) => {
-      keys.push(key);
-      return '([^/]+)';
-    });
-    this.routes.push({ method, pattern, regex: new RegExp(`^${source}/?$`), keys, handler });
+  constructor(private readonly services: Services) {}
+
+  add(...routes: Route[]): this {
+    for (const route of routes) {
+      const keys: string[] = [];
+      const source = route.pattern.replace(/:([a-zA-Z]+)/g, (_, key: string) => {
+        keys.push(key);
+        return '([^/]+)';
+      });
+      this.entries.push({ route, regex: new RegExp(`^${source}/?$`), keys });
+    }
     return this;
   }
 
-  /** Every method + pattern served, for the OpenAPI coverage test. */
-  list(): { method: string; pattern: string }[] {
-    return this.routes.map(({ method, pattern }) => ({ method, pattern }));
+  /** Every route served, in the order added (a copy): for the OpenAPI document and the tests. */
+  list(): Route[] {
+    return this.entries.map(({ route }) => route);
   }
 
   handle = async (req: Request, res: Response): Promise<void> => {
@@ -55,24 +65,24 @@ export class Router {
     let reply: Reply;
     let routePattern = 'unmatched';
     try {
-      const candidates = this.routes
-        .map((route) => ({ route, match: route.regex.exec(path) }))
+      const candidates = this.entries
+        .map((entry) => ({ entry, match: entry.regex.exec(path) }))
         .filter((c) => c.match !== null);
       // A literal segment beats a parameter: /v1/evidence/checkpoints is not /v1/evidence/:id.
       const found = candidates
-        .filter((c) => c.route.method === req.method)
-        .sort((a, b) => a.route.keys.length - b.route.keys.length)[0];
+        .filter((c) => c.entry.route.method === req.method)
+        .sort((a, b) => a.entry.keys.length - b.entry.keys.length)[0];
       if (!found?.match) {
         throw candidates.length > 0
           ? new AppError(405, 'method_not_allowed', `${req.method} is not allowed here`)
           : new AppError(404, 'route_not_found', 'no such route');
       }
-      routePattern = found.route.pattern;
+      routePattern = found.entry.route.pattern;
       const params: Record<string, string> = {};
-      found.route.keys.forEach((key, i) => {
+      found.entry.keys.forEach((key, i) => {
         params[key] = decodeURIComponent(found.match?.[i + 1] ?? '');
       });
-      reply = await found.route.handler({ req, params, requestId });
+      reply = await this.run(found.entry.route, req, params, requestId);
     } catch (err) {
       reply = toErrorReply(err, requestId);
       if (reply.status >= 500)
@@ -96,6 +106,32 @@ export class Router {
       ms: Date.now() - started,
     });
   };
+
+  /** A matched route's declaration, in order: caller, query, headers, body, then the handler. */
+  private async run(
+    route: Route,
+    req: Request,
+    params: Record<string, string>,
+    requestId: string,
+  ): Promise<Reply> {
+    const caller = await callerOf(this.services, route.auth, req, requestId);
+    const query: unknown = route.query ? route.query.parse(req.query) : undefined;
+    const headers: Record<string, unknown> = {};
+    for (const [key, header] of Object.entries(route.headers ?? {})) {
+      headers[key] = header.parse(req.get(header.name));
+    }
+    const body = route.body ? await route.body.read(req, this.services) : undefined;
+    return route.handle({
+      services: this.services,
+      req,
+      requestId,
+      params,
+      query,
+      headers,
+      body,
+      ...caller,
+    });
+  }
 }
 
 export function toErrorReply(err: unknown, requestId: string): Reply {

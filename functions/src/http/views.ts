@@ -1,0 +1,76 @@
+/**
+ * The shapes of what the API answers, as the OpenAPI document describes them. Schemas with an
+ * `id` land in `components.schemas` and are referenced wherever they occur.
+ */
+import { z } from 'zod';
+import { EXTRACTION_STATUSES } from '../extraction/submit';
+import { API_KEY_SCOPES } from '../tenancy/platform';
+
+export const ErrorBody = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().describe('Stable, machine-readable error code.'),
+      message: z.string(),
+      requestId: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const Extraction = z
+  .strictObject({
+    id: z.string(),
+    status: z.enum(EXTRACTION_STATUSES),
+    schema: z.string(),
+    createdAt: z.string().nullable(),
+    result: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'Built-in schemas: {fields, lineItems, issues} with grounded values; custom schemas: {data, issues}.',
+      ),
+    evidenceId: z.string().optional(),
+    model: z
+      .strictObject({ provider: z.string(), model: z.string(), modelVersion: z.string() })
+      .optional(),
+    error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+    webhookUrl: z.string().optional(),
+  })
+  .meta({ id: 'Extraction' });
+
+export const ExtractionPage = z
+  .strictObject({ data: z.array(Extraction), nextPageToken: z.string().nullable() })
+  .meta({ id: 'ExtractionPage' });
+
+export const Schema = z
+  .strictObject({
+    name: z.string(),
+    version: z.number().int(),
+    builtIn: z.boolean(),
+    description: z.string(),
+    jsonSchema: z.record(z.string(), z.unknown()),
+    createdAt: z.string().nullable(),
+  })
+  .meta({ id: 'Schema' });
+
+export const ApiKey = z
+  .strictObject({
+    keyId: z.string(),
+    name: z.string(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    createdAt: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    token: z.string().optional().describe('The secret, shown once when a key is issued.'),
+    rotatedFrom: z.string().optional(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const Webhook = z
+  .looseObject({ id: z.string(), url: z.string(), events: z.array(z.string()) })
+  .meta({ id: 'Webhook' });
+
+/** A JSON object the document does not detail. */
+export const AnyObject = z.record(z.string(), z.unknown());
