@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../storage/object-store';
 import { parseGsUri } from '../storage/object-store';
-import type { TenantDb } from '../tenancy/firestore';
+import { COMMIT_TIME, type TenantDb, type TenantTransaction } from '../tenancy/firestore';
 import { openAny, sealLarge } from './chunked';
 import {
   dataKeyId,
@@ -37,6 +37,23 @@ export class ObjectErasedError extends Error {
 export interface SealingServices {
   keys: KeyHierarchy;
   objects: ObjectStore;
+}
+
+/**
+ * Stores the wrapped data key of `ref` in `tx`, with the object it seals when there is one: from
+ * that commit on the object is referenced and readable. Create-only, like every key record.
+ */
+export function storeDataKey(
+  tx: TenantTransaction,
+  ref: ObjectRef,
+  wrapped: WrappedDataKey,
+  objectUri?: string,
+): void {
+  tx.create('dataKeys', dataKeyId(ref), {
+    ...wrapped,
+    ...(objectUri === undefined ? {} : { objectRef: objectUri }),
+    createdAt: COMMIT_TIME,
+  });
 }
 
 /** The data key of `ref`, or undefined when it was erased. */

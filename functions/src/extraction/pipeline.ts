@@ -7,14 +7,18 @@
 import { randomBytes } from 'node:crypto';
 import {
   commitment,
-  dataKeyId,
   objectAad,
   sealBytes,
   type DataKey,
   type ObjectRef,
   type WrappedDataKey,
 } from '../crypto/envelope';
-import { ObjectErasedError, openStoredObject, sealAndPut } from '../crypto/sealed-object';
+import {
+  ObjectErasedError,
+  openStoredObject,
+  sealAndPut,
+  storeDataKey,
+} from '../crypto/sealed-object';
 import type { Actor } from '../evidence/actor';
 import type { ExtractionEvidenceBody } from '../evidence/record';
 import { recordExtraction } from '../ledger/evidence-writer';
@@ -306,16 +310,9 @@ function writeResult(
       const current = await tx.get('extractions', extractionId);
       if (!current || finishedStatus(current)) return false;
       recordExtraction(tx, body);
-      tx.create('dataKeys', dataKeyId(responseRef), {
-        ...responseKey.wrapped,
-        objectRef: responseCiphertextRef,
-        createdAt: COMMIT_TIME,
-      })
-        .create('dataKeys', dataKeyId(resultRef), {
-          ...resultKey.wrapped,
-          createdAt: COMMIT_TIME,
-        })
-        .update('extractions', extractionId, succeededFields(job, body.id, keyring, completion));
+      storeDataKey(tx, responseRef, responseKey.wrapped, responseCiphertextRef);
+      storeDataKey(tx, resultRef, resultKey.wrapped);
+      tx.update('extractions', extractionId, succeededFields(job, body.id, keyring, completion));
       return true;
     })
     .catch((err: unknown) => {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, conflict, forbidden, unprocessable } from '../errors';
 import { commitment, dataKeyId, type ObjectRef } from '../crypto/envelope';
-import { sealAndPut } from '../crypto/sealed-object';
+import { sealAndPut, storeDataKey } from '../crypto/sealed-object';
 import type { Actor } from '../evidence/actor';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
@@ -219,11 +219,7 @@ export async function submitExtraction(
   );
   try {
     await db.runTransaction((tx) => {
-      tx.create('dataKeys', dataKeyId(ref), {
-        ...wrapped,
-        objectRef: ciphertextRef,
-        createdAt: COMMIT_TIME,
-      });
+      storeDataKey(tx, ref, wrapped, ciphertextRef);
       tx.create('documents', extractionId, {
         contentType,
         bytes: bytes.length,
