@@ -1,11 +1,11 @@
 /**
- * A tenant's extractions, newest first, one page at a time: optional status and creation-time
- * filters, and an opaque page token that is signed, so a client can neither forge a position
- * nor carry a token over to another filter.
+ * Reading a tenant's extractions: one by id, or newest first one page at a time with optional
+ * status and creation-time filters and an opaque page token that is signed, so a client can
+ * neither forge a position nor carry a token over to another filter.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { badRequest } from '../errors';
+import { badRequest, notFound } from '../errors';
 import type { Services } from '../services';
 import { isoToTimestamp, isValidId } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
@@ -72,6 +72,18 @@ export function decodeCursor(services: Services, token: string, filter: string):
     .safeParse(cursor);
   if (!parsed.success || parsed.data.f !== filter || !isValidId(parsed.data.i)) throw invalid();
   return parsed.data;
+}
+
+/** One extraction as the API shows it; unknown ids and other tenants' ids are the same 404. */
+export async function getExtraction(
+  services: Services,
+  tenant: TenantProfile,
+  id: string,
+): Promise<ExtractionView> {
+  const db = services.platform.tenantDb(tenant);
+  const data = isValidId(id) ? await db.get('extractions', id) : undefined;
+  if (!data) throw notFound('extraction');
+  return toExtractionView(id, await readableExtraction(services, tenant, db, id, data));
 }
 
 /** One page of the tenant's extractions as the API shows them; 400 for a foreign page token. */

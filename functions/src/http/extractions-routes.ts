@@ -4,21 +4,18 @@
  */
 import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
+import { badRequest, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { sniffContentType } from '../extraction/documents';
 import { parseIdempotencyKey } from '../extraction/idempotency';
-import { ListExtractionsQuery, listExtractions } from '../extraction/listing';
-import { readableExtraction } from '../extraction/results';
+import { getExtraction, ListExtractionsQuery, listExtractions } from '../extraction/listing';
 import {
   CreateExtractionBody,
   fromJsonBody,
   MultipartFields,
   submitExtraction,
-  toExtractionView,
   type SubmissionRequest,
 } from '../extraction/submit';
 import type { Services } from '../services';
-import { isValidId } from '../tenancy/firestore';
 import { readMultipart } from './multipart';
 import { route, type BodyReader, type HeaderReader } from './route';
 import { Extraction, ExtractionPage } from './views';
@@ -157,14 +154,9 @@ export const extractionRoutes = [
     summary: 'Read one extraction',
     ok: [{ status: 200, schema: Extraction, description: 'The extraction' }],
     errors: [404],
-    handle: async ({ services, tenant, params: { id } }) => {
-      const db = services.platform.tenantDb(tenant);
-      const data = isValidId(id) ? await db.get('extractions', id) : undefined;
-      if (!data) throw notFound('extraction');
-      return {
-        status: 200,
-        body: toExtractionView(id, await readableExtraction(services, tenant, db, id, data)),
-      };
-    },
+    handle: async ({ services, tenant, params: { id } }) => ({
+      status: 200,
+      body: await getExtraction(services, tenant, id),
+    }),
   }),
 ];
