@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { PROVIDERS } from '../config';
-import { probeCmek, registerCmek } from '../lifecycle/cmek';
+import { onboardTenantWithCmek, registerCmek } from '../lifecycle/cmek';
 import { DATABASE_ID, IDENTITY_TENANT_ID, onboardTenant } from '../lifecycle/onboarding';
 import { offboardTenant } from '../lifecycle/offboarding';
 import type { Services } from '../services';
@@ -37,15 +37,10 @@ const onboard = route({
   ok: [{ status: 201, schema: AnyObject, description: 'The tenant and its first API key' }],
   errors: [400, 409, 422],
   handle: async ({ services, body: { cmekKeyName, ...body } }) => {
-    if (cmekKeyName !== undefined) await probeCmek(services, body.tenantId, cmekKeyName);
-    const onboarded = await onboardTenant(services, body);
     const result =
       cmekKeyName === undefined
-        ? onboarded
-        : {
-            ...onboarded,
-            tenant: (await registerCmek(services, body.tenantId, cmekKeyName)).tenant,
-          };
+        ? await onboardTenant(services, body)
+        : await onboardTenantWithCmek(services, body, cmekKeyName);
     return {
       status: 201,
       body: {

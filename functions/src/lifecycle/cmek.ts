@@ -13,6 +13,7 @@ import type { Services } from '../services';
 import type { TenantProfile } from '../tenancy/platform';
 import { hasKeyVersionManager, kmsStatus } from '../crypto/kms';
 import { versionsToDisable, wrappingKeyAad } from './key-rotation';
+import { onboardTenant, type OnboardRequest, type OnboardResult } from './onboarding';
 
 export const CMEK_KEY_NAME =
   /^projects\/[a-z0-9-]{1,63}\/locations\/[a-z0-9-]{1,63}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/;
@@ -192,4 +193,19 @@ export async function registerCmek(
     disabledPlatformVersions: disabledPlatformVersions.length,
   });
   return { tenant: updated, kekVersion: updated.wrappingKey.kekVersion, disabledPlatformVersions };
+}
+
+/**
+ * Onboards a tenant whose KEK is the customer's own: the key is probed before anything of the
+ * tenant is written, then the tenant is onboarded and its wrapping key moved under the key.
+ */
+export async function onboardTenantWithCmek(
+  services: Services,
+  request: OnboardRequest,
+  keyName: string,
+): Promise<OnboardResult> {
+  await probeCmek(services, request.tenantId, keyName);
+  const onboarded = await onboardTenant(services, request);
+  const { tenant } = await registerCmek(services, request.tenantId, keyName);
+  return { ...onboarded, tenant };
 }
