@@ -18,6 +18,7 @@ module.exports = {
         '<rootDir>/test/e2e/**/*.test.ts',
       ],
       setupFiles: ['<rootDir>/test/support/stack-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
   ],
 };
