@@ -19,7 +19,7 @@ import {
   sealAndPut,
   storeDataKey,
 } from '../crypto/sealed-object';
-import type { Actor } from '../evidence/actor';
+import { ActorSchema } from '../evidence/actor';
 import type { ExtractionEvidenceBody } from '../evidence/record';
 import { recordExtraction } from '../ledger/evidence-writer';
 import { log } from '../logging';
@@ -79,7 +79,8 @@ export async function processExtraction(
       completion,
       stored,
       commit: keyring.commit,
-      actor: job.extraction.actor as Actor,
+      // Parsed, not cast: the evidence tuple's content hash is computed over exactly this shape.
+      actor: ActorSchema.parse(job.extraction.actor),
     });
     await commitResult(services, job, body, stored, keyring, completion);
   } catch (err) {

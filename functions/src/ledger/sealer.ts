@@ -246,10 +246,6 @@ async function isExported(services: Services, seal: Seal): Promise<boolean> {
   return records && sealFile;
 }
 
-/**
- * Writes `{seq}.jsonl` then `{seq}.seal.json`, create-only and Locked. An object that already
- * exists must hold exactly these bytes (a resumed export), or the run fails loudly.
- */
 /** The platform minimum, or the tenant's longer retention. */
 export function retentionDays(
   services: Services,
@@ -258,6 +254,10 @@ export function retentionDays(
   return Math.max(services.config.EVIDENCE_RETENTION_DAYS, tenant.retentionDays ?? 0);
 }
 
+/**
+ * Writes `{seq}.jsonl` then `{seq}.seal.json`, create-only and Locked. An object that already
+ * exists must hold exactly these bytes (a resumed export), or the run fails loudly.
+ */
 async function exportSeal(
   services: Services,
   db: TenantDb,
