@@ -13,7 +13,13 @@ import type { Actor } from '../evidence/actor';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
 import { listWebhooks } from '../webhooks/store';
-import { COMMIT_TIME, isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
+import {
+  COMMIT_TIME,
+  DocId,
+  isAlreadyExists,
+  isoToTimestamp,
+  type TenantDb,
+} from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { SUPPORTED_CONTENT_TYPES, validateDocument } from './documents';
 import { idempotencyDocId, priorExtraction, requestHash } from './idempotency';
@@ -99,8 +105,8 @@ export function fromJsonBody(
 
 /** What the worker receives: references only, never document content. */
 export const ExtractionMessage = z.strictObject({
-  tenantId: z.string().min(1),
-  extractionId: z.string().min(1),
+  tenantId: DocId,
+  extractionId: DocId,
 });
 export type ExtractionMessage = z.infer<typeof ExtractionMessage>;
 
