@@ -7,7 +7,7 @@
  * AAD binds tenant, object kind and object id at both inner levels, so a ciphertext or a
  * wrapped key moved to another tenant or object does not decrypt.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { AppError } from '../errors';
 import type { KeyManager } from './kms';
 
@@ -178,6 +178,31 @@ export class KeyHierarchy {
   private drop(cacheKey: string): void {
     this.cache.get(cacheKey)?.key.fill(0);
     this.cache.delete(cacheKey);
+  }
+
+  /**
+   * HMAC-SHA256 of `data` under a key derived (HKDF-SHA256) from the tenant's wrapping key for
+   * one `purpose`: a fingerprint of tenant content (an idempotent request) that only the holder
+   * of the tenant's keys can recompute, so a stored fingerprint cannot confirm a guessed
+   * document, and crypto-shredding the tenant makes it meaningless. Stable across KEK rotation,
+   * which re-wraps the same wrapping key.
+   */
+  async tenantMac(tenant: TenantKeyInfo, purpose: string, data: string | Buffer): Promise<string> {
+    const wrappingKey = await this.wrappingKey(tenant);
+    const macKey = Buffer.from(
+      hkdfSync(
+        'sha256',
+        wrappingKey,
+        Buffer.alloc(0),
+        `provenant/v1/${tenant.id}/mac/${purpose}`,
+        32,
+      ),
+    );
+    try {
+      return createHmac('sha256', macKey).update(data).digest('hex');
+    } finally {
+      macKey.fill(0);
+    }
   }
 
   async newDataKey(

@@ -22,7 +22,7 @@ import {
 } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { SUPPORTED_CONTENT_TYPES, validateDocument } from './documents';
-import { idempotencyDocId, priorExtraction, requestHash } from './idempotency';
+import { idempotencyDocId, priorExtraction, requestMac } from './idempotency';
 import { SCHEMA_NAMES } from './schemas/built-in';
 import { resolveSchema } from './schemas/resolve';
 
@@ -200,7 +200,9 @@ export async function submitExtraction(
   const bytes = request.bytes;
   const key = request.idempotencyKey;
   const hash =
-    key === undefined ? undefined : requestHash({ ...request, contentType, schema: schema.name });
+    key === undefined
+      ? undefined
+      : await requestMac(services.keys, tenant, { ...request, contentType, schema: schema.name });
   if (key !== undefined && hash !== undefined) {
     const earlier = await replay(db, key, hash);
     if (earlier) return { view: earlier, replayed: true };
@@ -241,6 +243,7 @@ export async function submitExtraction(
         actor,
         ...(request.metadata ? { metadata: request.metadata } : {}),
         ...(request.webhookUrl ? { webhookUrl: request.webhookUrl } : {}),
+        ...(key !== undefined ? { idempotencyKeyId: idempotencyDocId(key) } : {}),
         // Listing order: whole milliseconds, so a page cursor names a position exactly (commit
         // times have microseconds that records read back as ISO strings cannot carry).
         submittedAt: isoToTimestamp(new Date().toISOString()),
@@ -249,7 +252,7 @@ export async function submitExtraction(
       });
       if (key !== undefined) {
         tx.create('idempotencyKeys', idempotencyDocId(key), {
-          requestSha256: hash,
+          requestMac: hash,
           extractionId,
           createdAt: COMMIT_TIME,
         });
