@@ -51,7 +51,7 @@ resource "google_cloudfunctions2_function" "api" {
     }
   }
 
-  depends_on = [google_secret_manager_secret_iam_member.api_pepper, google_project_iam_member.builder_logs]
+  depends_on = [google_secret_manager_secret_iam_member.api_pepper, google_project_iam_member.builder_logs, google_artifact_registry_repository_iam_member.builder_images, google_storage_bucket_iam_member.builder_sources]
 }
 
 # Reason: the API is public by design (the code authenticates every route but the OpenAPI

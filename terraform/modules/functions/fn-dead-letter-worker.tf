@@ -46,7 +46,7 @@ resource "google_cloudfunctions2_function" "dead_letter_worker" {
     })
   }
 
-  depends_on = [google_project_iam_member.builder_logs]
+  depends_on = [google_project_iam_member.builder_logs, google_artifact_registry_repository_iam_member.builder_images, google_storage_bucket_iam_member.builder_sources]
 }
 
 # Trigger: extraction-requests-dlq → push (OIDC) → dead-letter-worker; what it cannot record ends

@@ -62,6 +62,8 @@ resource "google_cloudfunctions2_function" "extract_worker" {
     google_secret_manager_secret_iam_member.extract_worker_openai,
     google_secret_manager_secret_iam_member.extract_worker_anthropic,
     google_project_iam_member.builder_logs,
+    google_artifact_registry_repository_iam_member.builder_images,
+    google_storage_bucket_iam_member.builder_sources,
   ]
 }
 

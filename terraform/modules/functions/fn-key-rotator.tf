@@ -68,7 +68,7 @@ resource "google_cloudfunctions2_function" "key_rotator" {
     })
   }
 
-  depends_on = [google_project_iam_member.builder_logs]
+  depends_on = [google_project_iam_member.builder_logs, google_artifact_registry_repository_iam_member.builder_images, google_storage_bucket_iam_member.builder_sources]
 }
 
 # Trigger, part one: Cloud Scheduler publishes one message per rotation run.

@@ -46,7 +46,7 @@ resource "google_cloudfunctions2_function" "notifier" {
     })
   }
 
-  depends_on = [google_project_iam_member.builder_logs]
+  depends_on = [google_project_iam_member.builder_logs, google_artifact_registry_repository_iam_member.builder_images, google_storage_bucket_iam_member.builder_sources]
 }
 
 # Trigger: notifications → push (OIDC) → notifier; a notification that keeps failing ends on

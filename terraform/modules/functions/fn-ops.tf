@@ -53,7 +53,7 @@ resource "google_cloudfunctions2_function" "ops" {
     }
   }
 
-  depends_on = [google_secret_manager_secret_iam_member.ops_pepper, google_project_iam_member.builder_logs]
+  depends_on = [google_secret_manager_secret_iam_member.ops_pepper, google_project_iam_member.builder_logs, google_artifact_registry_repository_iam_member.builder_images, google_storage_bucket_iam_member.builder_sources]
 }
 
 # Reason: only the named operators (groups or users, never the public) may reach ops at all;
