@@ -8,6 +8,7 @@ import { ConfigError } from './config';
 import { sealAllTenants } from './ledger/sealer';
 import { handleDeadLetter } from './extraction/dead-letter';
 import { processExtraction } from './extraction/pipeline';
+import { defaultRotationId, rotateKeks } from './lifecycle/key-rotation';
 import { ExtractionMessage } from './extraction/submit';
 import { createApiRouter } from './http/api';
 import { createOpsRouter } from './http/ops';
@@ -121,13 +122,13 @@ functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<
 });
 
 /**
- * What Cloud Scheduler (and the local stack's stand-in) publishes to `seal-requests`: a
- * trigger name and nothing else. Each message runs one pass over all tenants.
+ * What Cloud Scheduler (and the local stack's stand-in) publishes to `seal-requests` and
+ * `key-rotation-requests`: a trigger name and nothing else.
  */
-const SealRequest = z.strictObject({ trigger: z.string().regex(/^[a-z0-9-]{1,64}$/) });
+const SchedulerTrigger = z.strictObject({ trigger: z.string().regex(/^[a-z0-9-]{1,64}$/) });
 
 functions.cloudEvent<PubSubData>('sealer', async (event: functions.CloudEvent<PubSubData>) => {
-  if (!pushMessage('sealer', SealRequest, event)) return;
+  if (!pushMessage('sealer', SchedulerTrigger, event)) return;
   const outcomes = await sealAllTenants(getServices());
   const sealed = outcomes.filter((o) => o.seq !== null);
   log('seal_pass_completed', {
@@ -135,4 +136,18 @@ functions.cloudEvent<PubSubData>('sealer', async (event: functions.CloudEvent<Pu
     sealed: sealed.length,
     records: sealed.reduce((n, o) => n + o.records, 0),
   });
+});
+
+/**
+ * Cloud Scheduler publishes to `key-rotation-requests` (terraform/): one KEK rotation pass over
+ * every active tenant, named by the UTC date, so a repeated trigger the same day finishes or
+ * skips what the first one did. A tenant whose rotation failed fails the delivery, and the
+ * redelivery resumes it (the old versions stay enabled until the re-wrap is stored).
+ */
+functions.cloudEvent<PubSubData>('keyRotator', async (event: functions.CloudEvent<PubSubData>) => {
+  if (!pushMessage('keyRotator', SchedulerTrigger, event)) return;
+  const outcomes = await rotateKeks(getServices(), { rotationId: defaultRotationId() });
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length > 0)
+    throw new Error(`KEK rotation failed for ${String(failed.length)} tenant(s)`);
 });
