@@ -91,9 +91,13 @@ describe('finding 7: after erasure no document or object confirms a guessed docu
     }
     expect(leftovers).toEqual([]);
 
-    // The record of the erasure itself stays, and the extraction still says it existed.
+    // The record of the erasure itself stays, and the extraction says it was erased (issue
+    // 18: it answered 200 `succeeded` with no result and no word of the erasure).
     const extraction = await callApi(`/v1/extractions/${id}`, { key: apiKey.token });
     expect(extraction.status).toBe(200);
+    expect(extraction.body).toMatchObject({ id, erasedAt: expect.any(String) as string });
+    expect(extraction.body).not.toHaveProperty('result');
+    expect(extraction.body).not.toHaveProperty('metadata');
   }, 60_000);
 
   it('keeps idempotent retries working before erasure (the keyed hash is stable)', async () => {

@@ -131,6 +131,7 @@ export interface ExtractionView {
   error?: { code: string; message: string };
   metadata?: Record<string, string>;
   webhookUrl?: string;
+  erasedAt?: string;
 }
 
 export function toExtractionView(id: string, data: Record<string, unknown>): ExtractionView {
@@ -146,6 +147,7 @@ export function toExtractionView(id: string, data: Record<string, unknown>): Ext
   if (data.error !== undefined) view.error = data.error as { code: string; message: string };
   if (data.metadata !== undefined) view.metadata = data.metadata as Record<string, string>;
   if (typeof data.webhookUrl === 'string') view.webhookUrl = data.webhookUrl;
+  if (typeof data.erasedAt === 'string') view.erasedAt = data.erasedAt;
   return view;
 }
 
