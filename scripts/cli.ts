@@ -5,11 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import { runCli } from '../functions/src/cli/program';
+import { setLogSink } from '../functions/src/logging';
 import { readStackFile, stackEnvironment, stackFilePath } from './local/stack-file';
 
 if (process.env.GOOGLE_CLOUD_PROJECT === undefined && existsSync(stackFilePath())) {
   Object.assign(process.env, stackEnvironment(readStackFile()));
 }
+
+// The domain modules log as the functions do; in the CLI those lines are diagnostics, so they
+// go to stderr and stdout holds only the command's result (one JSON document with --json).
+setLogSink((line) => process.stderr.write(line + '\n'));
 
 runCli(process.argv.slice(2)).then(
   (code) => process.exit(code),

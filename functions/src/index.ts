@@ -3,10 +3,12 @@
  * hands its input to a domain module together with the instance's services.
  */
 import * as functions from '@google-cloud/functions-framework';
+import { z } from 'zod';
 import { ConfigError } from './config';
 import { sealAllTenants } from './ledger/sealer';
 import { handleDeadLetter } from './extraction/dead-letter';
 import { processExtraction } from './extraction/pipeline';
+import { defaultRotationId, rotateKeks } from './lifecycle/key-rotation';
 import { ExtractionMessage } from './extraction/submit';
 import { createApiRouter } from './http/api';
 import { createOpsRouter } from './http/ops';
@@ -38,36 +40,48 @@ startupCheck();
 functions.http('api', lazyRouter(createApiRouter));
 functions.http('ops', lazyRouter(createOpsRouter));
 
-function decodeJson(base64: string | undefined): unknown {
-  if (base64 === undefined) return undefined;
-  try {
-    return JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 interface PubSubData {
   message?: { data?: string; messageId?: string; attributes?: Record<string, string> };
   subscription?: string;
 }
 
+/**
+ * The message of a push, parsed with its schema (the same id rules as the API), or undefined
+ * after logging why: a message that cannot parse can never succeed, so it is acknowledged
+ * instead of being redelivered until it reaches the dead letter. Who may push at all is not
+ * decided here: in production every push endpoint is internal-ingress only and its invoker IAM
+ * binding names just the Pub/Sub push (or Cloud Scheduler) service account (terraform/).
+ */
+function pushMessage<T>(
+  fn: string,
+  schema: z.ZodType<T>,
+  event: functions.CloudEvent<PubSubData>,
+): T | undefined {
+  const messageId = event.data?.message?.messageId;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(event.data?.message?.data ?? '', 'base64').toString('utf8'));
+  } catch {
+    log('push_message_refused', { function: fn, reason: 'not_json', messageId });
+    return undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    log('push_message_refused', { function: fn, reason: 'malformed_message', messageId });
+    return undefined;
+  }
+  return parsed.data;
+}
+
 functions.cloudEvent<PubSubData>(
   'extractWorker',
   async (event: functions.CloudEvent<PubSubData>) => {
-    const decoded = ExtractionMessage.safeParse(decodeJson(event.data?.message?.data));
-    if (!decoded.success) {
-      // A malformed message can never succeed: acknowledge it rather than loop to the dead letter.
-      log('worker_error', {
-        reason: 'malformed_message',
-        messageId: event.data?.message?.messageId,
-      });
-      return;
-    }
+    const message = pushMessage('extractWorker', ExtractionMessage, event);
+    if (!message) return;
     try {
-      await processExtraction(getServices(), decoded.data);
+      await processExtraction(getServices(), message);
     } catch (err) {
-      log('worker_error', { ...decoded.data, reason: 'transient', ...errorFields(err) });
+      log('worker_error', { ...message, reason: 'transient', ...errorFields(err) });
       throw err;
     }
   },
@@ -77,22 +91,18 @@ functions.cloudEvent<PubSubData>(
 functions.cloudEvent<PubSubData>(
   'deadLetterWorker',
   async (event: functions.CloudEvent<PubSubData>) => {
-    const messageId = event.data?.message?.messageId;
-    const decoded = ExtractionMessage.safeParse(decodeJson(event.data?.message?.data));
-    if (!decoded.success) {
-      log('extraction_dead_lettered', { outcome: 'malformed_message', messageId });
-      return;
-    }
+    const message = pushMessage('deadLetterWorker', ExtractionMessage, event);
+    if (!message) return;
     try {
       const count = Number(
         event.data?.message?.attributes?.CloudPubSubDeadLetterSourceDeliveryCount ?? NaN,
       );
-      await handleDeadLetter(getServices(), decoded.data, {
-        messageId,
+      await handleDeadLetter(getServices(), message, {
+        messageId: event.data?.message?.messageId,
         ...(Number.isFinite(count) ? { deliveryAttempt: count } : {}),
       });
     } catch (err) {
-      log('worker_error', { ...decoded.data, reason: 'dead_letter', ...errorFields(err) });
+      log('worker_error', { ...message, reason: 'dead_letter', ...errorFields(err) });
       throw err;
     }
   },
@@ -100,23 +110,25 @@ functions.cloudEvent<PubSubData>(
 
 /** Push subscription on `notifications`: signed webhook deliveries of extraction outcomes. */
 functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<PubSubData>) => {
-  const messageId = event.data?.message?.messageId;
-  const decoded = NotificationMessage.safeParse(decodeJson(event.data?.message?.data));
-  if (!decoded.success) {
-    log('notifier_error', { reason: 'malformed_message', messageId });
-    return;
-  }
+  const message = pushMessage('notifier', NotificationMessage, event);
+  if (!message) return;
   try {
-    await deliverNotification(getServices(), decoded.data);
+    await deliverNotification(getServices(), message);
   } catch (err) {
     if (!(err instanceof DeliveryPendingError))
-      log('notifier_error', { ...decoded.data, reason: 'transient', ...errorFields(err) });
+      log('notifier_error', { ...message, reason: 'transient', ...errorFields(err) });
     throw err;
   }
 });
 
-/** Cloud Scheduler publishes to `seal-requests`; each message runs one pass over all tenants. */
-functions.cloudEvent('sealer', async () => {
+/**
+ * What Cloud Scheduler (and the local stack's stand-in) publishes to `seal-requests` and
+ * `key-rotation-requests`: a trigger name and nothing else.
+ */
+const SchedulerTrigger = z.strictObject({ trigger: z.string().regex(/^[a-z0-9-]{1,64}$/) });
+
+functions.cloudEvent<PubSubData>('sealer', async (event: functions.CloudEvent<PubSubData>) => {
+  if (!pushMessage('sealer', SchedulerTrigger, event)) return;
   const outcomes = await sealAllTenants(getServices());
   const sealed = outcomes.filter((o) => o.seq !== null);
   log('seal_pass_completed', {
@@ -124,4 +136,18 @@ functions.cloudEvent('sealer', async () => {
     sealed: sealed.length,
     records: sealed.reduce((n, o) => n + o.records, 0),
   });
+});
+
+/**
+ * Cloud Scheduler publishes to `key-rotation-requests` (terraform/): one KEK rotation pass over
+ * every active tenant, named by the UTC date, so a repeated trigger the same day finishes or
+ * skips what the first one did. A tenant whose rotation failed fails the delivery, and the
+ * redelivery resumes it (the old versions stay enabled until the re-wrap is stored).
+ */
+functions.cloudEvent<PubSubData>('keyRotator', async (event: functions.CloudEvent<PubSubData>) => {
+  if (!pushMessage('keyRotator', SchedulerTrigger, event)) return;
+  const outcomes = await rotateKeks(getServices(), { rotationId: defaultRotationId() });
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length > 0)
+    throw new Error(`KEK rotation failed for ${String(failed.length)} tenant(s)`);
 });

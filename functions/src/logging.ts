@@ -22,6 +22,7 @@ const EVENTS = {
   tenant_onboarded: 'NOTICE',
   wrapping_key_unwrapped: 'DEBUG',
   worker_error: 'ERROR',
+  push_message_refused: 'WARNING',
   extraction_dead_lettered: 'ERROR',
   webhook_created: 'NOTICE',
   webhook_deleted: 'NOTICE',

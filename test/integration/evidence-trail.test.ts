@@ -247,8 +247,12 @@ describe('receipts, checkpoints and consistency', () => {
     if (!first || !last) throw new Error('no checkpoints');
     const cli = captureCli();
     expect(
-      await runCli(['audit', 'consistency', tenant.id, String(first.seq), String(last.seq)], cli),
+      await runCli(
+        ['audit', 'consistency', tenant.id, String(first.seq), String(last.seq), '--json'],
+        cli,
+      ),
     ).toBe(0);
+    expect(cli.lines).toHaveLength(1);
     const { proof } = JSON.parse(cli.lines[0] ?? '{}') as { proof: string[] };
     const hex = (h: string) => Buffer.from(h, 'hex');
     const buffers = proof.map(hex);
@@ -283,7 +287,9 @@ describe('query and replay', () => {
       ),
     ).toBe(0);
     expect(cli.lines).toHaveLength(1);
-    expect(JSON.parse(cli.lines[0] ?? '{}')).toMatchObject({
+    const lines = JSON.parse(cli.lines[0] ?? '[]') as unknown[];
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
       extractionId: extractionIds[0],
       provider: 'openai',
       modelVersion: 'gpt-4o-mini-2024-07-18',
@@ -311,7 +317,7 @@ describe('query and replay', () => {
         byModel,
       ),
     ).toBe(0);
-    expect(byModel.lines.length).toBe(extractionIds.length);
+    expect(JSON.parse(byModel.lines[0] ?? '[]')).toHaveLength(extractionIds.length);
   });
 
   it('replays the recorded steps on the stored raw response byte for byte', async () => {
@@ -339,14 +345,17 @@ describe('query and replay', () => {
       '3',
       '--seed',
       'audit-2026',
+      '--json',
     ];
     const a = captureCli();
     const b = captureCli();
     expect(await runCli(args, a)).toBe(0);
     expect(await runCli(args, b)).toBe(0);
-    expect(a.lines).toHaveLength(3);
+    expect(a.lines).toHaveLength(1);
     expect(a.lines).toEqual(b.lines);
-    for (const line of a.lines) expect(verifyReceipt(JSON.parse(line)).ok).toBe(true);
+    const receipts = JSON.parse(a.lines[0] ?? '[]') as unknown[];
+    expect(receipts).toHaveLength(3);
+    for (const receipt of receipts) expect(verifyReceipt(receipt).ok).toBe(true);
   });
 });
 

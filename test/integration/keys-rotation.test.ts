@@ -152,11 +152,15 @@ it('runs from the CLI: provenant keys rotate --tenant', async () => {
     err: (l) => lines.push(l),
     progress: () => undefined,
     services: () => createServices(parseConfig()),
+    confirm: () => Promise.resolve(undefined),
   };
   const args = ['keys', 'rotate', '--tenant', tenantId, '--rotation-id', 'cli-1', '--json'];
-  expect(await runCli(args, io)).toBe(0);
-  expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ tenantId, status: 'rotated' });
-  expect(await runCli(args, io)).toBe(0);
-  expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ tenantId, status: 'noop' });
+  // No terminal to ask on: a destructive command needs --yes.
+  expect(await runCli(args, io)).toBe(1);
+  expect(lines.pop()).toMatch(/refusing without --yes/);
+  expect(await runCli([...args, '--yes'], io)).toBe(0);
+  expect(JSON.parse(lines[0] ?? '[]')).toMatchObject([{ tenantId, status: 'rotated' }]);
+  expect(await runCli([...args, '--yes'], io)).toBe(0);
+  expect(JSON.parse(lines[1] ?? '[]')).toMatchObject([{ tenantId, status: 'noop' }]);
   await everythingDecrypts();
 }, 60_000);

@@ -13,5 +13,6 @@ export function captureCli(): CliIo & { lines: string[]; errors: string[] } {
     err: (line) => errors.push(line),
     progress: () => undefined,
     services: () => createServices(parseConfig()),
+    confirm: () => Promise.resolve(undefined),
   };
 }

@@ -312,7 +312,8 @@ describe('KeyHierarchy', () => {
     it('unwraps again once the TTL has passed', async () => {
       const keys = hierarchy();
       const a = await tenant(keys, 'tenant-a');
-      const first = await keys.wrappingKey(a);
+      // A copy: the cached buffer itself is zeroed when its entry expires (see below).
+      const first = Buffer.from(await keys.wrappingKey(a));
       clock += TTL_MS - 1;
       await keys.wrappingKey(a);
       expect(keys.unwraps).toBe(1);
@@ -373,6 +374,50 @@ describe('KeyHierarchy', () => {
       await keys.wrappingKey(a);
       expect(keys.unwraps).toBe(3);
       expect(kms.decrypts).toBe(3);
+    });
+
+    describe('finding 8 (issue 10): forgotten key material is zeroed, not left to the GC', () => {
+      const zero = Buffer.alloc(32);
+
+      it('zeroes a tenant key on evict(tenantId), and only that tenant', async () => {
+        const keys = hierarchy();
+        const a = await tenant(keys, 'tenant-a');
+        const b = await tenant(keys, 'tenant-b');
+        const keyA = await keys.wrappingKey(a);
+        const keyB = await keys.wrappingKey(b);
+        keys.evict('tenant-a');
+        expect(keyA.equals(zero)).toBe(true);
+        expect(keyB.equals(zero)).toBe(false);
+        // Unwrapped again, the key is intact (a new buffer).
+        expect((await keys.wrappingKey(a)).equals(zero)).toBe(false);
+      });
+
+      it('zeroes an expired entry when it is replaced', async () => {
+        const keys = hierarchy();
+        const a = await tenant(keys, 'tenant-a');
+        const expired = await keys.wrappingKey(a);
+        clock += TTL_MS;
+        const fresh = await keys.wrappingKey(a);
+        expect(expired.equals(zero)).toBe(true);
+        expect(fresh.equals(zero)).toBe(false);
+      });
+
+      it('zeroes the least recently used key pushed out by the bound', async () => {
+        const keys = hierarchy(1);
+        const a = await tenant(keys, 'tenant-a');
+        const b = await tenant(keys, 'tenant-b');
+        const keyA = await keys.wrappingKey(a);
+        const keyB = await keys.wrappingKey(b);
+        expect(keyA.equals(zero)).toBe(true);
+        expect(keyB.equals(zero)).toBe(false);
+      });
+
+      it('does not zero the buffer concurrent misses share', async () => {
+        const keys = hierarchy();
+        const a = await tenant(keys, 'tenant-a');
+        const all = await Promise.all(Array.from({ length: 5 }, () => keys.wrappingKey(a)));
+        for (const key of all) expect(key.equals(zero)).toBe(false);
+      });
     });
 
     it('keys the cache by the wrapped key, so a rotated wrapping key is unwrapped', async () => {

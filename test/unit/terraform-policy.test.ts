@@ -481,11 +481,10 @@ describe('variables and outputs', () => {
     }
   });
 
-  it('conditional resources exist only for the key rotator, which is off by default', () => {
+  it('has no conditional resources: every environment deploys the same functions', () => {
     const conditional = functionsModule.resources.filter(
       (r) => isConditional(r.body) && r.body.count !== undefined,
     );
-    for (const r of conditional) expect(r.body.count).toBe('${var.deploy_key_rotator ? 1 : 0}');
-    expect(functionsModule.variables.deploy_key_rotator?.default).toBe(false);
+    expect(conditional.map((r) => r.name)).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { registerAuditExport } from './audit/export';
 import {
   registerAuditConsistency,
   registerAuditProve,
+  registerAuditVerifyConsistency,
   registerAuditVerifyReceipt,
 } from './audit/proofs';
 import { registerAuditQuery, registerAuditSample } from './audit/query';
@@ -21,6 +22,7 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
   registerAuditProve(audit, io);
   registerAuditConsistency(audit, io);
   registerAuditVerifyReceipt(audit, io);
+  registerAuditVerifyConsistency(audit, io);
   registerAuditQuery(audit, io);
   registerAuditReplay(audit, io);
   registerAuditSample(audit, io);

@@ -2,7 +2,7 @@
  * What every command module shares: its typed failure, the services lifecycle, id checks,
  * progress reporting, and where the audit commands read the export and its keys from.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { directorySource, type ExportSource } from '../evidence/export-source';
 import type { PublicKeyResolver } from '../evidence/verify-export';
 import type { Services } from '../services';
@@ -40,6 +40,49 @@ export function requireId(value: string, what: string): string {
   return value;
 }
 
+/**
+ * A `--from`/`--to` value: an ISO 8601 date (`2026-03-12`, UTC midnight) or date-time with a
+ * zone (`2026-03-12T09:30:00Z`, `+01:00`), as the ISO string records are compared with. Anything
+ * else ("yesterday", "garbage", `2026-13-01`) is refused, naming the value, instead of being
+ * compared as text and silently matching everything or nothing.
+ */
+export function requireIsoDate(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? new Date(`${value}T00:00:00.000Z`)
+    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+      ? new Date(value)
+      : undefined;
+  // Date rolls 2026-02-30 over to March: a round trip of the date part catches it.
+  if (!date || Number.isNaN(date.getTime()) || !sameCalendarDay(value, date)) {
+    throw new CliError(
+      `invalid ${flag} ${JSON.stringify(value)}: expected an ISO 8601 date (2026-03-12) or date-time with a zone (2026-03-12T09:30:00Z)`,
+    );
+  }
+  return date.toISOString();
+}
+
+function sameCalendarDay(value: string, date: Date): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) && !/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/.test(value))
+    return true; // an offset moves the UTC day; the regex and Date checks above suffice
+  return date.toISOString().slice(0, 10) === value.slice(0, 10);
+}
+
+/**
+ * Destructive commands say what they will do and go ahead only with `--yes` or a "y" typed on
+ * the terminal; without a terminal to ask on, the answer is no.
+ */
+export async function confirmOrRefuse(io: CliIo, what: string, yes: boolean | undefined) {
+  if (yes) return;
+  const answer = await io.confirm(`${what}. Proceed?`);
+  if (answer === true) return;
+  throw new CliError(
+    answer === undefined
+      ? `${what}: refusing without --yes (no terminal to ask on)`
+      : `${what}: not confirmed, nothing done`,
+  );
+}
+
 /** A progress callback that prints `<label> done/total` at most every 200 ms, and at the end. */
 export function progress(io: CliIo, label: string) {
   let last = 0;
@@ -61,9 +104,75 @@ export function openSource(services: Services, location: string | undefined): Ex
   return directorySource(where);
 }
 
+/** For commands that check only hashes (a consistency proof): no key is read or fetched. */
+export const NO_KEY = Symbol('no key');
+
+/** Where an audit command reads the sealed log and which key it trusts for the seals. */
+export interface AuditContext {
+  source: ExportSource;
+  /** The platform public key receipts carry: the pinned one, or the sealing key from KMS. */
+  publicKey: () => Promise<string>;
+  resolver: PublicKeyResolver;
+}
+
+/**
+ * Runs an audit command over `location`. A local folder with a pinned public key needs nothing
+ * else: no configuration, no credentials, no running stack, so an auditor runs it anywhere the
+ * CLI is installed. A bucket location, or no pinned key, uses the configured clients.
+ */
+export async function withAuditSource<T>(
+  io: CliIo,
+  location: string | undefined,
+  publicKeyFile: string | typeof NO_KEY | undefined,
+  fn: (context: AuditContext) => Promise<T>,
+): Promise<T> {
+  if (publicKeyFile === NO_KEY) {
+    const refuse = () => Promise.reject(new CliError('this command uses no key'));
+    if (location !== undefined && !location.startsWith('gs://')) {
+      if (!existsSync(location)) throw new CliError(`no such folder: ${location}`);
+      return fn({ source: directorySource(location), publicKey: refuse, resolver: refuse });
+    }
+    return withServices(io, (services) =>
+      fn({ source: openSource(services, location), publicKey: refuse, resolver: refuse }),
+    );
+  }
+  if (location !== undefined && !location.startsWith('gs://') && publicKeyFile !== undefined) {
+    if (!existsSync(location)) throw new CliError(`no such folder: ${location}`);
+    const pem = readPem(publicKeyFile);
+    return fn({
+      source: directorySource(location),
+      publicKey: () => Promise.resolve(pem),
+      resolver: () => Promise.resolve(pem),
+    });
+  }
+  return withServices(io, (services) =>
+    fn({
+      source: openSource(services, location),
+      publicKey: () =>
+        publicKeyFile === undefined
+          ? services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION)
+          : Promise.resolve(readPem(publicKeyFile)),
+      resolver: keyResolver(services, publicKeyFile),
+    }),
+  );
+}
+
+/** A PEM file's text, or a CliError naming the file. */
+export function readPem(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read the public key ${file}: ${(err as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN PUBLIC KEY-----'))
+    throw new CliError(`${file} is not a PEM public key (-----BEGIN PUBLIC KEY-----)`);
+  return text;
+}
+
 /** Only the platform's sealing key verifies seals; a pinned PEM file overrides KMS. */
 export function keyResolver(services: Services, pinnedFile: string | undefined): PublicKeyResolver {
-  const pinned = pinnedFile ? readFileSync(pinnedFile, 'utf8') : undefined;
+  const pinned = pinnedFile ? readPem(pinnedFile) : undefined;
   const sealingKey = services.config.SEALING_KEY_VERSION.replace(/\/cryptoKeyVersions\/\d+$/, '/');
   return async (keyVersion: string) => {
     if (pinned) return pinned;

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { EvidenceRecordSchema, verifyContentHash, type EvidenceRecord } from '../evidence/record';
 import type { Services } from '../services';
-import { isValidId } from '../tenancy/firestore';
-import { CliError, withServices } from './common';
+import { CliError, requireId, withServices } from './common';
 import type { CliIo } from './io';
 
 export function registerEvidenceCommands(program: Command, io: CliIo): void {
@@ -34,14 +33,23 @@ async function loadRecord(
   tenantId: string,
   evidenceId: string,
 ): Promise<EvidenceRecord> {
-  if (!isValidId(tenantId) || !isValidId(evidenceId)) {
-    throw new CliError('invalid tenant or evidence id');
-  }
+  requireId(tenantId, 'tenant id');
+  requireId(evidenceId, 'evidence id');
   const profile = await services.platform.getTenant(tenantId);
   if (!profile) throw new CliError(`tenant ${tenantId} not found`);
-  const data = await services.platform.tenantDb(profile).get('evidence', evidenceId);
-  if (!data) throw new CliError(`evidence ${evidenceId} not found`);
-  return EvidenceRecordSchema.parse(data);
+  const db = services.platform.tenantDb(profile);
+  const data = await db.get('evidence', evidenceId);
+  if (data) return EvidenceRecordSchema.parse(data);
+  // The id people most often have at hand is the extraction's: point from it to its evidence.
+  const extraction = await db.get('extractions', evidenceId);
+  if (extraction) {
+    throw new CliError(
+      typeof extraction.evidenceId === 'string'
+        ? `${evidenceId} is an extraction, not an evidence record: its evidence is ${extraction.evidenceId} (\`provenant evidence show ${tenantId} ${extraction.evidenceId}\`)`
+        : `${evidenceId} is an extraction (status ${String(extraction.status)}) with no evidence record yet`,
+    );
+  }
+  throw new CliError(`evidence ${evidenceId} not found in tenant ${tenantId}`);
 }
 
 function printRecord(io: CliIo, record: EvidenceRecord, intact: boolean): void {

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { offboardTenant, verifyCertificate, type OffboardResult } from '../lifecycle/offboarding';
 import { onboardTenant } from '../lifecycle/onboarding';
-import { CliError, requireId, withServices } from './common';
+import { CliError, confirmOrRefuse, readPem, requireId, withServices } from './common';
 import type { CliIo } from './io';
 
 export function registerTenantCommands(program: Command, io: CliIo): void {
@@ -47,9 +47,17 @@ function registerOffboard(tenant: Command, io: CliIo): void {
     .argument('<tenantId>')
     .option('--out <file>', 'also write the certificate to this file')
     .option('--json', 'machine-readable output')
-    .action((tenantId: string, options: { out?: string; json?: boolean }) =>
+    .option('--yes', 'do not ask for confirmation')
+    .action((tenantId: string, options: { out?: string; json?: boolean; yes?: boolean }) =>
       withServices(io, async (services) => {
         requireId(tenantId, 'tenant id');
+        if (!(await services.platform.getTenant(tenantId)))
+          throw new CliError(`tenant ${tenantId} not found`);
+        await confirmOrRefuse(
+          io,
+          `offboard tenant ${tenantId}: revoke every API key and destroy every KEK version, so none of its documents, responses or results can ever be decrypted again (irreversible)`,
+          options.yes,
+        );
         io.progress(`offboarding ${tenantId} (the final seal waits out the safety window)`);
         const result = await offboardTenant(services, tenantId);
         if (options.out) writeFileSync(options.out, JSON.stringify(result.certificate, null, 2));
@@ -78,7 +86,8 @@ function registerVerifyCertificate(tenant: Command, io: CliIo): void {
     .description('check a deletion certificate offline against the platform public key')
     .argument('<file>', 'the certificate (JSON)')
     .option('--public-key <pem>', 'the platform sealing public key (PEM file); default: from KMS')
-    .action(async (file: string, options: { publicKey?: string }) => {
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, options: { publicKey?: string; json?: boolean }) => {
       let certificate: unknown;
       try {
         certificate = JSON.parse(readFileSync(file, 'utf8'));
@@ -86,13 +95,13 @@ function registerVerifyCertificate(tenant: Command, io: CliIo): void {
         throw new CliError(`${file} is not a JSON file`);
       }
       const pem = options.publicKey
-        ? readFileSync(options.publicKey, 'utf8')
+        ? readPem(options.publicKey)
         : await withServices(io, (services) =>
             services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION),
           );
-      if (!verifyCertificate(certificate, pem)) {
-        throw new CliError('the certificate does NOT verify under the platform key', 2);
-      }
-      io.out('the certificate verifies under the platform key');
+      const ok = verifyCertificate(certificate, pem);
+      if (options.json) io.out(JSON.stringify({ ok }));
+      else if (ok) io.out('the certificate verifies under the platform key');
+      if (!ok) throw new CliError('the certificate does NOT verify under the platform key', 2);
     });
 }

@@ -7,7 +7,7 @@
  * AAD binds tenant, object kind and object id at both inner levels, so a ciphertext or a
  * wrapped key moved to another tenant or object does not decrypt.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { AppError } from '../errors';
 import type { KeyManager } from './kms';
 
@@ -134,6 +134,7 @@ export class KeyHierarchy {
       this.cache.set(cacheKey, hit);
       return hit.key;
     }
+    if (hit) hit.key.fill(0);
     // Concurrent misses for one tenant share a single KMS call.
     let pending = this.inflight.get(cacheKey);
     if (!pending) {
@@ -148,20 +149,60 @@ export class KeyHierarchy {
       this.inflight.set(cacheKey, pending);
     }
     const key = await pending;
+    // Concurrent misses share one buffer: the entry another waiter stored already holds it.
+    const current = this.cache.get(cacheKey);
+    if (current && current.key !== key) this.drop(cacheKey);
     this.cache.delete(cacheKey);
     this.cache.set(cacheKey, { key, expires: this.now() + this.ttlMs });
     while (this.cache.size > this.maxEntries) {
       const oldest = this.cache.keys().next();
       if (oldest.done) break;
-      this.cache.delete(oldest.value);
+      this.drop(oldest.value);
     }
     return key;
   }
 
-  /** Forgets a tenant's unwrapped keys (offboarding, rotation). */
+  /**
+   * Forgets a tenant's unwrapped keys (offboarding, rotation, a worker meeting an offboarded
+   * tenant) and zeroes them: a forgotten key must not linger in the heap until collected.
+   */
   evict(tenantId: string): void {
-    for (const key of this.cache.keys())
-      if (key.startsWith(`${tenantId}\u0000`)) this.cache.delete(key);
+    for (const key of [...this.cache.keys()])
+      if (key.startsWith(`${tenantId}\u0000`)) this.drop(key);
+  }
+
+  /**
+   * Removes an entry and zeroes its key. Every use of a wrapping key is synchronous after the
+   * await that returned it (seal or open one data key), so no caller holds it across a drop.
+   */
+  private drop(cacheKey: string): void {
+    this.cache.get(cacheKey)?.key.fill(0);
+    this.cache.delete(cacheKey);
+  }
+
+  /**
+   * HMAC-SHA256 of `data` under a key derived (HKDF-SHA256) from the tenant's wrapping key for
+   * one `purpose`: a fingerprint of tenant content (an idempotent request) that only the holder
+   * of the tenant's keys can recompute, so a stored fingerprint cannot confirm a guessed
+   * document, and crypto-shredding the tenant makes it meaningless. Stable across KEK rotation,
+   * which re-wraps the same wrapping key.
+   */
+  async tenantMac(tenant: TenantKeyInfo, purpose: string, data: string | Buffer): Promise<string> {
+    const wrappingKey = await this.wrappingKey(tenant);
+    const macKey = Buffer.from(
+      hkdfSync(
+        'sha256',
+        wrappingKey,
+        Buffer.alloc(0),
+        `provenant/v1/${tenant.id}/mac/${purpose}`,
+        32,
+      ),
+    );
+    try {
+      return createHmac('sha256', macKey).update(data).digest('hex');
+    } finally {
+      macKey.fill(0);
+    }
   }
 
   async newDataKey(

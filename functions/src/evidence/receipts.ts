@@ -4,7 +4,7 @@
  * key — and the loader that reads a tenant's sealed log back from an export.
  */
 import { z } from 'zod';
-import { inclusionProof, leafHash, verifyInclusion } from './merkle';
+import { inclusionProof, leafHash, verifyConsistency, verifyInclusion } from './merkle';
 import { EvidenceRecordSchema, verifyContentHash, type EvidenceRecord } from './record';
 import { exportPaths, leafData, SealSchema, verifySealSignature, type Seal } from './seal';
 import type { ExportSource } from './export-source';
@@ -107,5 +107,53 @@ export function verifyReceipt(
       ok: pinnedKeyPem.trim() === publicKeyPem.trim(),
     });
   }
+  return { ok: checks.every((c) => c.ok), checks };
+}
+
+/**
+ * What `audit consistency` hands out: two signed seals of one tenant and the RFC 6962 proof
+ * that the later tree only extends the earlier one. Anyone holding the earlier seal (a
+ * witness, an auditor's last visit) checks it with `verifyConsistencyDocument`.
+ */
+export const ConsistencyDocumentSchema = z.strictObject({
+  version: z.literal(1),
+  tenantId: z.string(),
+  old: SealSchema,
+  new: SealSchema,
+  proof: z.array(Hex64),
+});
+export type ConsistencyDocument = z.infer<typeof ConsistencyDocumentSchema>;
+
+/**
+ * Verifies a consistency document offline against a public key the verifier already trusts
+ * (both seal signatures, under that key), and the proof between the two signed roots.
+ */
+export function verifyConsistencyDocument(
+  input: unknown,
+  trustedKeyPem: string,
+): { ok: boolean; checks: ReceiptCheck[] } {
+  const parsed = ConsistencyDocumentSchema.safeParse(input);
+  if (!parsed.success)
+    return { ok: false, checks: [{ check: 'document is well-formed', ok: false }] };
+  const { tenantId, old: a, new: b, proof } = parsed.data;
+  const checks: ReceiptCheck[] = [
+    {
+      check: 'both seals belong to the tenant',
+      ok: a.tenantId === tenantId && b.tenantId === tenantId,
+    },
+    { check: 'the old seal precedes the new one', ok: a.seq <= b.seq && a.treeSize <= b.treeSize },
+    { check: 'old seal signature', ok: verifySealSignature(a, trustedKeyPem) },
+    { check: 'new seal signature', ok: verifySealSignature(b, trustedKeyPem) },
+    {
+      check: 'the new tree extends the old one',
+      ok: verifyConsistency(
+        a.treeSize,
+        b.treeSize,
+        Buffer.from(a.rootHash, 'hex'),
+        Buffer.from(b.rootHash, 'hex'),
+        proof.map((h) => Buffer.from(h, 'hex')),
+      ),
+    },
+  ];
   return { ok: checks.every((c) => c.ok), checks };
 }

@@ -46,6 +46,12 @@ export async function eraseExtraction(
   const evidenceId = erasureEvidenceId(extractionId);
   const refs: ObjectRef[] = ERASED_KINDS.map((kind) => ({ kind, id: extractionId }));
 
+  // Idempotency records name the extraction they created; those from before the extraction
+  // carried `idempotencyKeyId` are found by that field (the record holds a fingerprint of the
+  // request, so it goes with the content).
+  const idempotencyRecords = (
+    await db.list('idempotencyKeys', { where: [['extractionId', '==', extractionId]] })
+  ).map((r) => r.id);
   const { erasedNow, objects } = await db.runTransaction(async (tx) => {
     const extraction = await tx.get('extractions', extractionId);
     if (!extraction) throw notFound('extraction');
@@ -64,12 +70,30 @@ export async function eraseExtraction(
     }
     const present = refs.filter((_, i) => keys[i] !== undefined).map(dataKeyId);
     for (const id of present) tx.delete('dataKeys', id);
+    const named = extraction.idempotencyKeyId;
+    for (const id of new Set([
+      ...idempotencyRecords,
+      ...(typeof named === 'string' ? [named] : []),
+    ]))
+      tx.delete('idempotencyKeys', id);
+    // The customer's metadata and the document's description go with the content: only what
+    // proves the erasure (ids, times, the evidence) stays.
     tx.update('extractions', extractionId, {
       result: DELETE_FIELD,
       resultCiphertext: DELETE_FIELD,
+      metadata: DELETE_FIELD,
+      idempotencyKeyId: DELETE_FIELD,
       erasedAt: COMMIT_TIME,
       updatedAt: COMMIT_TIME,
     });
+    if (document) {
+      tx.update('documents', extractionId, {
+        payloadSha256: DELETE_FIELD,
+        bytes: DELETE_FIELD,
+        contentType: DELETE_FIELD,
+        erasedAt: COMMIT_TIME,
+      });
+    }
     recordEvent(tx, {
       kind: 'erasure',
       key: extractionId,

@@ -1,11 +1,13 @@
 /**
  * `Idempotency-Key`: a client retrying a submission gets the extraction its first attempt
  * created. The key is stored hashed (`tenants/{t}/idempotencyKeys/{sha256(key)}`) together with
- * a hash of the normalized request, in the same transaction that creates the extraction, so a
- * key can never point at nothing and a reused key with another body is detected.
+ * a keyed fingerprint of the normalized request, in the same transaction that creates the
+ * extraction, so a key can never point at nothing and a reused key with another body is
+ * detected. The extraction names its record (`idempotencyKeyId`), so erasure deletes it.
  */
 import { createHash } from 'node:crypto';
 import { badRequest, conflict } from '../errors';
+import type { KeyHierarchy, TenantKeyInfo } from '../crypto/envelope';
 import { canonicalJson } from '../evidence/canonical';
 import type { TenantDb } from '../tenancy/firestore';
 
@@ -28,24 +30,31 @@ export function idempotencyDocId(key: string): string {
 }
 
 /**
- * Hash of what the request asks for, independent of its encoding (JSON or multipart, key order,
- * whitespace): the document's type and bytes, the schema, the webhook and the metadata.
+ * Keyed fingerprint of what the request asks for, independent of its encoding (JSON or
+ * multipart, key order, whitespace): the document's type and bytes, the schema, the webhook and
+ * the metadata. Keyed with the tenant's keys (never a plain hash): the record outlives the
+ * document until erasure, and a plain hash would let anyone holding a guess confirm it.
  */
-export function requestHash(request: {
-  contentType: string;
-  bytes: Buffer;
-  schema: string;
-  webhookUrl?: string | undefined;
-  metadata?: Record<string, string> | undefined;
-}): string {
+export async function requestMac(
+  keys: KeyHierarchy,
+  tenant: TenantKeyInfo,
+  request: {
+    contentType: string;
+    bytes: Buffer;
+    schema: string;
+    webhookUrl?: string | undefined;
+    metadata?: Record<string, string> | undefined;
+  },
+): Promise<string> {
+  const documentMac = await keys.tenantMac(tenant, 'idempotency-document', request.bytes);
   const normalized = {
     contentType: request.contentType,
-    documentSha256: createHash('sha256').update(request.bytes).digest('hex'),
+    document: documentMac,
     schema: request.schema,
     webhookUrl: request.webhookUrl ?? null,
     metadata: request.metadata ?? {},
   };
-  return createHash('sha256').update(canonicalJson(normalized)).digest('hex');
+  return keys.tenantMac(tenant, 'idempotency-request', canonicalJson(normalized));
 }
 
 /**
@@ -55,11 +64,11 @@ export function requestHash(request: {
 export async function priorExtraction(
   db: TenantDb,
   key: string,
-  hash: string,
+  mac: string,
 ): Promise<string | undefined> {
   const record = await db.get('idempotencyKeys', idempotencyDocId(key));
   if (!record) return undefined;
-  if (record.requestSha256 !== hash) {
+  if (record.requestMac !== mac) {
     throw conflict(
       'idempotency_conflict',
       'this Idempotency-Key was already used with a different request',

@@ -63,6 +63,12 @@ export async function processExtraction(
     const { input, documentText } = await readDocument(services, document);
     const prompt = buildSystemPrompt(schema);
     const keyring = await newResultKey(services, job);
+    // The profile was read when the delivery was claimed; the tenant may have been offboarded
+    // since (on another instance). Nothing is sent to a model for a tenant that is gone.
+    if ((await services.platform.getTenant(job.ids.tenantId))?.status !== 'active') {
+      dropInactiveTenant(services, job.ids);
+      return;
+    }
     const completion = await callModels(
       services,
       job.tenant,
@@ -89,6 +95,16 @@ export async function processExtraction(
   }
 }
 
+/**
+ * An offboarded tenant's delivery: acknowledged and dropped, and this instance's cached key
+ * material of the tenant zeroed, so a warm cache cannot outlive the offboarding (the instance
+ * that offboarded evicts its own; every other instance does it here, on first contact).
+ */
+function dropInactiveTenant(services: Services, ids: ExtractionMessage): void {
+  services.keys.evict(ids.tenantId);
+  log('worker_error', { ...ids, reason: 'tenant_offboarded' });
+}
+
 /** `succeeded` or `failed`: nothing left to do for this extraction. */
 function finishedStatus(extraction: DocData): 'succeeded' | 'failed' | undefined {
   const { status } = extraction;
@@ -107,6 +123,10 @@ async function claimExtraction(
   const tenant = await services.platform.getTenant(tenantId);
   if (!tenant) {
     log('worker_error', { tenantId, extractionId, reason: 'unknown_tenant' });
+    return undefined;
+  }
+  if (tenant.status !== 'active') {
+    dropInactiveTenant(services, message);
     return undefined;
   }
   const db = services.platform.tenantDb(tenant);

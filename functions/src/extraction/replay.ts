@@ -2,7 +2,10 @@
  * Replay: decrypt the stored raw response and original, re-run the recorded post-processing
  * step versions, and compare every hash with the evidence record. Reproducibility as one call.
  */
+import { randomBytes } from 'node:crypto';
 import { commitment } from '../crypto/envelope';
+import { CLI_ACTOR, type Actor } from '../evidence/actor';
+import { recordEventOnce } from '../ledger/evidence-writer';
 import { ExtractionEvidenceRecordSchema } from '../evidence/record';
 import { PROVIDERS } from '../config';
 import { readStoredOutput } from '../providers/registry';
@@ -33,16 +36,40 @@ export interface ReplayReport {
   reproducible: boolean;
 }
 
+/**
+ * Replays an extraction. Replay decrypts customer content (the original and the raw response),
+ * so before anything is decrypted it writes a `content_access` evidence record naming who read
+ * what and why, sealed and exported like every record.
+ */
 export async function replayExtraction(
   services: Services,
   tenant: TenantProfile,
   extractionId: string,
+  actor: Actor = CLI_ACTOR,
 ): Promise<ReplayReport> {
+  if (tenant.status !== 'active') {
+    throw new ReplayError(
+      `tenant ${tenant.id} is offboarded${tenant.offboardedAt ? ` (${tenant.offboardedAt})` : ''}: its keys are destroyed, so nothing of it can be decrypted or replayed; its evidence stays verifiable with \`audit verify\``,
+    );
+  }
   const db = services.platform.tenantDb(tenant);
   const extraction = await db.get('extractions', extractionId);
   if (!extraction || typeof extraction.evidenceId !== 'string') {
     throw new ReplayError(`extraction ${extractionId} has no evidence record`);
   }
+  await recordEventOnce(db, {
+    kind: 'content_access',
+    key: `replay-${extractionId}-${randomBytes(8).toString('hex')}`,
+    subject: { type: 'extraction', id: extractionId },
+    details: {
+      purpose: 'replay',
+      evidenceId: extraction.evidenceId,
+      objects: ['document', 'response', 'result'],
+      grantId: null,
+      ticket: null,
+    },
+    actor,
+  });
   const record = ExtractionEvidenceRecordSchema.parse(
     await db.get('evidence', extraction.evidenceId),
   );

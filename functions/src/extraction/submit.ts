@@ -13,10 +13,16 @@ import type { Actor } from '../evidence/actor';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
 import { listWebhooks } from '../webhooks/store';
-import { COMMIT_TIME, isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
+import {
+  COMMIT_TIME,
+  DocId,
+  isAlreadyExists,
+  isoToTimestamp,
+  type TenantDb,
+} from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { SUPPORTED_CONTENT_TYPES, validateDocument } from './documents';
-import { idempotencyDocId, priorExtraction, requestHash } from './idempotency';
+import { idempotencyDocId, priorExtraction, requestMac } from './idempotency';
 import { SCHEMA_NAMES } from './schemas/built-in';
 import { resolveSchema } from './schemas/resolve';
 
@@ -99,8 +105,8 @@ export function fromJsonBody(
 
 /** What the worker receives: references only, never document content. */
 export const ExtractionMessage = z.strictObject({
-  tenantId: z.string().min(1),
-  extractionId: z.string().min(1),
+  tenantId: DocId,
+  extractionId: DocId,
 });
 export type ExtractionMessage = z.infer<typeof ExtractionMessage>;
 
@@ -125,6 +131,7 @@ export interface ExtractionView {
   error?: { code: string; message: string };
   metadata?: Record<string, string>;
   webhookUrl?: string;
+  erasedAt?: string;
 }
 
 export function toExtractionView(id: string, data: Record<string, unknown>): ExtractionView {
@@ -140,6 +147,7 @@ export function toExtractionView(id: string, data: Record<string, unknown>): Ext
   if (data.error !== undefined) view.error = data.error as { code: string; message: string };
   if (data.metadata !== undefined) view.metadata = data.metadata as Record<string, string>;
   if (typeof data.webhookUrl === 'string') view.webhookUrl = data.webhookUrl;
+  if (typeof data.erasedAt === 'string') view.erasedAt = data.erasedAt;
   return view;
 }
 
@@ -194,7 +202,9 @@ export async function submitExtraction(
   const bytes = request.bytes;
   const key = request.idempotencyKey;
   const hash =
-    key === undefined ? undefined : requestHash({ ...request, contentType, schema: schema.name });
+    key === undefined
+      ? undefined
+      : await requestMac(services.keys, tenant, { ...request, contentType, schema: schema.name });
   if (key !== undefined && hash !== undefined) {
     const earlier = await replay(db, key, hash);
     if (earlier) return { view: earlier, replayed: true };
@@ -235,6 +245,7 @@ export async function submitExtraction(
         actor,
         ...(request.metadata ? { metadata: request.metadata } : {}),
         ...(request.webhookUrl ? { webhookUrl: request.webhookUrl } : {}),
+        ...(key !== undefined ? { idempotencyKeyId: idempotencyDocId(key) } : {}),
         // Listing order: whole milliseconds, so a page cursor names a position exactly (commit
         // times have microseconds that records read back as ISO strings cannot carry).
         submittedAt: isoToTimestamp(new Date().toISOString()),
@@ -243,7 +254,7 @@ export async function submitExtraction(
       });
       if (key !== undefined) {
         tx.create('idempotencyKeys', idempotencyDocId(key), {
-          requestSha256: hash,
+          requestMac: hash,
           extractionId,
           createdAt: COMMIT_TIME,
         });

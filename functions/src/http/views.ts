@@ -36,6 +36,12 @@ export const Extraction = z
     error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
     metadata: z.record(z.string(), z.string()).optional(),
     webhookUrl: z.string().optional(),
+    erasedAt: z
+      .string()
+      .optional()
+      .describe(
+        'Set once the extraction was erased (DELETE): its original, raw response and result are crypto-shredded; the evidence stays.',
+      ),
   })
   .meta({ id: 'Extraction' });
 

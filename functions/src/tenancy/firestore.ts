@@ -13,6 +13,7 @@ import {
   type Transaction,
   type WhereFilterOp,
 } from '@google-cloud/firestore';
+import { z } from 'zod';
 import { InternalError } from '../errors';
 
 export const TENANT_COLLECTIONS = [
@@ -34,6 +35,13 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 export function isValidId(id: string): boolean {
   return ID.test(id);
 }
+
+/**
+ * A document id as every boundary accepts it (HTTP paths, Pub/Sub messages): the same rule
+ * `TenantDb` enforces, so a message naming `a/b` is refused where it is parsed instead of
+ * throwing deep in a handler and being redelivered forever.
+ */
+export const DocId = z.string().regex(ID, 'letters, digits, _ or -, at most 128');
 
 export class TenantPathError extends InternalError {
   constructor(path: string, tenantId: string) {

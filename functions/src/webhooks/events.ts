@@ -6,13 +6,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Services } from '../services';
+import { DocId } from '../tenancy/firestore';
 
 export const WEBHOOK_EVENTS = ['extraction.succeeded', 'extraction.failed'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 export const NotificationMessage = z.strictObject({
-  tenantId: z.string().min(1).max(128),
-  extractionId: z.string().min(1).max(128),
+  tenantId: DocId,
+  extractionId: DocId,
   event: z.enum(WEBHOOK_EVENTS),
 });
 export type NotificationMessage = z.infer<typeof NotificationMessage>;

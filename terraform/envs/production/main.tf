@@ -20,7 +20,6 @@ module "platform" {
   lock_audit_retention     = var.lock_audit_retention
   lock_audit_logs          = var.lock_audit_logs
   ops_invokers             = var.ops_invokers
-  deploy_key_rotator       = var.deploy_key_rotator
   alert_emails             = var.alert_emails
   instances = {
     api            = { min = 1, max = 50 }

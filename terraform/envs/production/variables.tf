@@ -66,12 +66,6 @@ variable "enterprise_tenants" {
   }
 }
 
-variable "deploy_key_rotator" {
-  description = "Deploy the scheduled keyRotator (only once functions/src/index.ts registers it)."
-  type        = bool
-  default     = false
-}
-
 variable "documents_retention_days" {
   description = "Days originals and raw model responses are kept (the longest any customer contract asks)."
   type        = number

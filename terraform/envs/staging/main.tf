@@ -19,7 +19,6 @@ module "platform" {
   lock_audit_retention     = false
   lock_audit_logs          = false
   ops_invokers             = var.ops_invokers
-  deploy_key_rotator       = var.deploy_key_rotator
   alert_emails             = var.alert_emails
   instances = {
     api            = { min = 0, max = 5 }

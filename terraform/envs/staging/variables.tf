@@ -66,8 +66,3 @@ variable "enterprise_tenants" {
   }
 }
 
-variable "deploy_key_rotator" {
-  description = "Deploy the scheduled keyRotator (only once functions/src/index.ts registers it)."
-  type        = bool
-  default     = false
-}

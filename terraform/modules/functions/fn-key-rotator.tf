@@ -2,13 +2,9 @@
 # `npx provenant keys rotate` runs): a new KEK version per tenant, the wrapping key re-wrapped
 # under it, the old versions disabled. Cloud KMS rotates tenant KEKs by itself (the 90-day
 # rotation period onboarding sets) but nothing re-wraps under the new version until this runs.
-#
-# functions/src/index.ts does not register `keyRotator` yet, so this whole file is off until
-# var.deploy_key_rotator is set (deploying an entry point the code lacks fails the build).
-# Until then an operator runs `npx provenant keys rotate` monthly (docs/deploy.md).
+# The rotation id is the UTC date, so a retried or repeated trigger the same day converges.
 
 resource "google_service_account" "key_rotator" {
-  count        = var.deploy_key_rotator ? 1 : 0
   project      = var.project_id
   account_id   = "provenant-key-rotator"
   display_name = "Provenant keyRotator"
@@ -16,14 +12,12 @@ resource "google_service_account" "key_rotator" {
 }
 
 resource "google_pubsub_topic" "key_rotation_requests" {
-  count   = var.deploy_key_rotator ? 1 : 0
   project = var.project_id
   name    = "key-rotation-requests"
   labels  = { role = "work" }
 }
 
 resource "google_pubsub_topic" "key_rotation_requests_dlq" {
-  count                      = var.deploy_key_rotator ? 1 : 0
   project                    = var.project_id
   name                       = "key-rotation-requests-dlq"
   labels                     = { role = "dead-letter" }
@@ -31,7 +25,6 @@ resource "google_pubsub_topic" "key_rotation_requests_dlq" {
 }
 
 resource "google_cloudfunctions2_function" "key_rotator" {
-  count       = var.deploy_key_rotator ? 1 : 0
   project     = var.project_id
   location    = var.region
   name        = "key-rotator"
@@ -51,7 +44,7 @@ resource "google_cloudfunctions2_function" "key_rotator" {
   }
 
   service_config {
-    service_account_email            = google_service_account.key_rotator[0].email
+    service_account_email            = google_service_account.key_rotator.email
     ingress_settings                 = "ALLOW_INTERNAL_ONLY"
     available_memory                 = "512Mi"
     available_cpu                    = "1"
@@ -73,7 +66,6 @@ resource "google_cloudfunctions2_function" "key_rotator" {
 
 # Trigger, part one: Cloud Scheduler publishes one message per rotation run.
 resource "google_cloud_scheduler_job" "key_rotation" {
-  count       = var.deploy_key_rotator ? 1 : 0
   project     = var.project_id
   region      = var.region
   name        = "provenant-key-rotation"
@@ -86,7 +78,7 @@ resource "google_cloud_scheduler_job" "key_rotation" {
   }
 
   pubsub_target {
-    topic_name = google_pubsub_topic.key_rotation_requests[0].id
+    topic_name = google_pubsub_topic.key_rotation_requests.id
     data       = base64encode(jsonencode({ trigger = "cloud-scheduler" }))
   }
 }
@@ -94,17 +86,16 @@ resource "google_cloud_scheduler_job" "key_rotation" {
 # Trigger, part two: key-rotation-requests → push (OIDC) → key-rotator. A rotation is resumable
 # and idempotent per rotation id (the UTC date), so redeliveries converge.
 module "key_rotator_trigger" {
-  count                 = var.deploy_key_rotator ? 1 : 0
   source                = "../push-trigger"
   project_id            = var.project_id
   region                = var.region
-  function_name         = google_cloudfunctions2_function.key_rotator[0].name
-  function_uri          = google_cloudfunctions2_function.key_rotator[0].service_config[0].uri
+  function_name         = google_cloudfunctions2_function.key_rotator.name
+  function_uri          = google_cloudfunctions2_function.key_rotator.service_config[0].uri
   push_account_id       = "push-key-rotator"
   subscription_name     = "key-rotation-requests-rotator"
   topic_name            = "key-rotation-requests"
-  topic_id              = google_pubsub_topic.key_rotation_requests[0].id
-  dead_letter_topic_id  = google_pubsub_topic.key_rotation_requests_dlq[0].id
+  topic_id              = google_pubsub_topic.key_rotation_requests.id
+  dead_letter_topic_id  = google_pubsub_topic.key_rotation_requests_dlq.id
   max_delivery_attempts = 5
   ack_deadline_seconds  = 540
   minimum_backoff       = "60s"
@@ -113,10 +104,9 @@ module "key_rotator_trigger" {
 
 # Reason: rotation reads tenant profiles and records progress and evidence; platform database.
 resource "google_project_iam_member" "key_rotator_firestore" {
-  count   = var.deploy_key_rotator ? 1 : 0
   project = var.project_id
   role    = "roles/datastore.user"
-  member  = "serviceAccount:${google_service_account.key_rotator[0].email}"
+  member  = "serviceAccount:${google_service_account.key_rotator.email}"
   condition {
     title       = "platform-database"
     description = "Only the platform's Firestore database."
@@ -127,17 +117,15 @@ resource "google_project_iam_member" "key_rotator_firestore" {
 # Reason: rotation creates a KEK version, makes it primary and disables the old ones; scoped to
 # the platform key ring. It cannot create keys.
 resource "google_kms_key_ring_iam_member" "key_rotator_lifecycle" {
-  count       = var.deploy_key_rotator ? 1 : 0
   key_ring_id = var.key_ring
   role        = var.kms_roles.tenant_key_lifecycle
-  member      = "serviceAccount:${google_service_account.key_rotator[0].email}"
+  member      = "serviceAccount:${google_service_account.key_rotator.email}"
 }
 
 # Reason: rotation unwraps the wrapping key and wraps it again under the new version; scoped to
 # the platform key ring.
 resource "google_kms_key_ring_iam_member" "key_rotator_tenant_keys" {
-  count       = var.deploy_key_rotator ? 1 : 0
   key_ring_id = var.key_ring
   role        = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  member      = "serviceAccount:${google_service_account.key_rotator[0].email}"
+  member      = "serviceAccount:${google_service_account.key_rotator.email}"
 }

@@ -237,14 +237,8 @@ variable "seal_schedule" {
   }
 }
 
-variable "deploy_key_rotator" {
-  description = "Deploy the scheduled keyRotator function. Only once functions/src/index.ts registers `keyRotator`."
-  type        = bool
-  default     = false
-}
-
 variable "key_rotation_schedule" {
-  description = "Cron schedule (UTC) of the tenant KEK rotation (with deploy_key_rotator)."
+  description = "Cron schedule (UTC) of the tenant KEK rotation ."
   type        = string
   default     = "0 3 1 * *"
   validation {

@@ -75,7 +75,6 @@ module "functions" {
   instances               = var.instances
   ops_invokers            = var.ops_invokers
   seal_schedule           = var.seal_schedule
-  deploy_key_rotator      = var.deploy_key_rotator
   depends_on              = [module.apis, module.identity]
 }
 

@@ -140,12 +140,6 @@ variable "seal_schedule" {
   }
 }
 
-variable "deploy_key_rotator" {
-  description = "Deploy the scheduled keyRotator (only once functions/src/index.ts registers it)."
-  type        = bool
-  default     = false
-}
-
 variable "alert_emails" {
   description = "Where alerts go."
   type        = list(string)

@@ -11,7 +11,7 @@ import {
   type ExtractionEvidenceRecord,
 } from '../../evidence/record';
 import type { Services } from '../../services';
-import { CliError, openSource, requireId, withServices } from '../common';
+import { CliError, requireId, requireIsoDate, withAuditSource, withServices } from '../common';
 import type { CliIo } from '../io';
 
 interface QueryOptions {
@@ -39,16 +39,14 @@ export function registerAuditQuery(audit: Command, io: CliIo): void {
     .option('--json', 'machine-readable output')
     .action((options: QueryOptions) =>
       withServices(io, async (services) => {
-        const records = await queryRecords(services, options);
-        for (const r of records) {
-          const line = provenanceLine(r);
+        const lines = (await queryRecords(services, options)).map(provenanceLine);
+        if (options.json) io.out(JSON.stringify(lines));
+        for (const line of options.json ? [] : lines) {
           io.out(
-            options.json
-              ? JSON.stringify(line)
-              : `${line.createdAt} ${line.extractionId}: ${line.provider} ${line.model} → ${line.modelVersion}, prompt ${line.promptTemplateVersion} sha256 ${line.systemPromptSha256.slice(0, 12)}…, steps ${line.postProcessing.join(' → ')}, schema ${line.schema}`,
+            `${line.createdAt} ${line.extractionId}: ${line.provider} ${line.model} → ${line.modelVersion}, prompt ${line.promptTemplateVersion} sha256 ${line.systemPromptSha256.slice(0, 12)}…, steps ${line.postProcessing.join(' → ')}, schema ${line.schema}`,
           );
         }
-        if (!options.json) io.progress(`${String(records.length)} record(s)`);
+        io.progress(`${String(lines.length)} record(s)`);
       }),
     );
 }
@@ -58,6 +56,10 @@ async function queryRecords(
   services: Services,
   options: QueryOptions,
 ): Promise<ExtractionEvidenceRecord[]> {
+  const from = requireIsoDate(options.from, '--from');
+  const to = requireIsoDate(options.to, '--to');
+  if (options.promptSha !== undefined && !/^[0-9a-f]{64}$/.test(options.promptSha))
+    throw new CliError(`invalid --prompt-sha ${JSON.stringify(options.promptSha)}: 64 hex digits`);
   const tenant = await services.platform.getTenant(requireId(options.tenant, 'tenant'));
   if (!tenant) throw new CliError(`tenant ${options.tenant} not found`);
   const db = services.platform.tenantDb(tenant);
@@ -69,10 +71,7 @@ async function queryRecords(
   const docs = await db.list('evidence', { where });
   return docs
     .map((d) => ExtractionEvidenceRecordSchema.parse(d.data))
-    .filter(
-      (r) =>
-        (!options.from || r.createdAt >= options.from) && (!options.to || r.createdAt < options.to),
-    )
+    .filter((r) => (!from || r.createdAt >= from) && (!to || r.createdAt < to))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
@@ -99,6 +98,8 @@ interface SampleOptions {
   n: string;
   seed: string;
   source?: string;
+  json?: boolean;
+  publicKey?: string;
 }
 
 export function registerAuditSample(audit: Command, io: CliIo): void {
@@ -111,21 +112,27 @@ export function registerAuditSample(audit: Command, io: CliIo): void {
     .requiredOption('--n <count>')
     .option('--seed <seed>', 'the same seed gives the same sample', 'provenant')
     .option('--source <location>', 'folder or gs://bucket/prefix')
+    .option('--json', 'machine-readable output: one JSON array of receipts')
+    .option('--public-key <file>', 'the platform public key (PEM) to put in the receipts')
     .action((options: SampleOptions) =>
-      withServices(io, async (services) => {
+      withAuditSource(io, options.source, options.publicKey, async ({ source, publicKey }) => {
         const n = Number(options.n);
-        if (!Number.isInteger(n) || n < 1)
-          throw new CliError('--n must be a positive whole number');
-        const log = await loadTenantLog(
-          openSource(services, options.source),
-          requireId(options.tenant, 'tenant'),
-        );
-        const pem = await services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION);
-        const population = log.records.filter(
-          (r) => r.createdAt >= options.from && r.createdAt < options.to,
-        );
+        if (!/^\d+$/.test(options.n) || !Number.isSafeInteger(n) || n < 1)
+          throw new CliError(`invalid --n ${JSON.stringify(options.n)}: a positive whole number`);
+        const from = requireIsoDate(options.from, '--from') ?? '';
+        const to = requireIsoDate(options.to, '--to') ?? '';
+        const tenantId = requireId(options.tenant, 'tenant');
+        const log = await loadTenantLog(source, tenantId);
+        if (log.seals.length === 0)
+          throw new CliError(`no sealed log of tenant ${tenantId} at this location`);
+        const pem = await publicKey();
+        const population = log.records.filter((r) => r.createdAt >= from && r.createdAt < to);
         const sample = pickSample(population, options.seed, n);
-        for (const r of sample) io.out(JSON.stringify(buildReceipt(log, r.id, pem)));
+        const receipts = sample.map((r) => buildReceipt(log, r.id, pem));
+        if (options.json) io.out(JSON.stringify(receipts));
+        for (const r of options.json ? [] : receipts) {
+          if (r) io.out(`${r.record.id} leaf ${String(r.leafIndex)} of seal ${String(r.seal.seq)}`);
+        }
         io.progress(
           `sampled ${String(sample.length)} of ${String(population.length)} records (seed ${options.seed})`,
         );

@@ -1,7 +1,7 @@
 /** `audit verify`: check a whole export (leaves, roots, seal chain, signatures, coverage). */
 import type { Command } from 'commander';
 import { verifyExport, type VerifyReport } from '../../evidence/verify-export';
-import { CliError, keyResolver, openSource, progress, withServices } from '../common';
+import { CliError, progress, withAuditSource } from '../common';
 import type { CliIo } from '../io';
 
 interface VerifyOptions {
@@ -17,15 +17,14 @@ export function registerAuditVerify(audit: Command, io: CliIo): void {
     .option('--public-key <file>', 'verify seals with this PEM instead of fetching it from KMS')
     .option('--json', 'machine-readable output')
     .action((location: string | undefined, options: VerifyOptions) =>
-      withServices(io, async (services) => {
-        const report = await verifyExport(
-          openSource(services, location),
-          keyResolver(services, options.publicKey),
-          progress(io, 'verified records'),
-        );
+      withAuditSource(io, location, options.publicKey, async ({ source, resolver }) => {
+        const report = await verifyExport(source, resolver, progress(io, 'verified records'));
         if (options.json) io.out(JSON.stringify(report));
         else printReport(io, report);
         if (!report.ok) throw new CliError('verification failed', 2);
+        // Nothing verified is not a pass: a wrong folder or prefix must not look like one.
+        if (report.tenants.length === 0)
+          throw new CliError(`nothing to verify at ${location ?? 'the audit bucket'}: no seals`, 2);
       }),
     );
 }
