@@ -129,6 +129,24 @@ describe('finding 3: admin takeover at onboarding', () => {
     expect(user).toMatchObject({ uid: `squatter-${run}`, customClaims: null });
   });
 
+  it('a failed onboarding leaves no account holding the admin email, so a retry is not blocked', async () => {
+    const email = `failed-onboarding-${run}@example.com`;
+    const tenantId = `broken-kek-${run}`;
+    // Make the tenant's KEK id name a signing key: wrapping under it fails in KMS, after the
+    // admin's account was created.
+    await services.keyManager.ensureSigningKey(stack().resources.keyRing, `tenant-${tenantId}`);
+    const failed = await callOps(operator, { tenantId, name: 'broken', adminEmail: email });
+    expect(failed.status).toBe(500);
+    expect(await services.platform.getTenant(tenantId)).toBeUndefined();
+    await expect(authAdmin([{ op: 'getUserByEmail', email }])).rejects.toThrow(/user-not-found/);
+    const retried = await callOps(operator, {
+      tenantId: `retried-${run}`,
+      name: 'retried',
+      adminEmail: email,
+    });
+    expect(retried.status).toBe(201);
+  });
+
   it('creates the admin fresh, and the admin signs in only through the link the onboarding returns', async () => {
     const email = `fresh-admin-${run}@example.com`;
     const tenantId = `fresh-${run}`;
@@ -138,7 +156,11 @@ describe('finding 3: admin takeover at onboarding', () => {
     expect(reply.headers.get('cache-control')).toBe('no-store');
     const admin = (reply.body as { admin: { uid: string; email: string; signInLink: string } })
       .admin;
-    expect(admin).toEqual({ uid: expect.any(String), email, signInLink: expect.any(String) });
+    expect(admin).toEqual({
+      uid: expect.any(String) as string,
+      email,
+      signInLink: expect.any(String) as string,
+    });
     const [user] = await authAdmin([{ op: 'getUserByEmail', email }]);
     expect(user).toMatchObject({
       uid: admin.uid,
@@ -170,8 +192,11 @@ async function coldStartDeployed(extraEnv: Record<string, string>, unset: string
     path.dirname(require.resolve('@google-cloud/functions-framework', { paths: [root] })),
     'main.js',
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', ...extraEnv };
-  for (const name of unset) delete env[name];
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries({ ...process.env, NODE_ENV: 'production', ...extraEnv }).filter(
+      ([name]) => !unset.includes(name),
+    ),
+  );
   const child = spawn(
     process.execPath,
     [main, '--target=api', '--signature-type=http', `--port=${String(port)}`, `--source=${root}`],
