@@ -138,7 +138,7 @@ describe('finding 3: admin takeover at onboarding', () => {
     const failed = await callOps(operator, { tenantId, name: 'broken', adminEmail: email });
     expect(failed.status).toBe(500);
     expect(await services.platform.getTenant(tenantId)).toBeUndefined();
-    await expect(authAdmin([{ op: 'getUserByEmail', email }])).rejects.toThrow(/user-not-found/);
+    await expect(authAdmin([{ op: 'getUserByEmail', email }])).rejects.toThrow(/no user record/);
     const retried = await callOps(operator, {
       tenantId: `retried-${run}`,
       name: 'retried',
