@@ -11,13 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import { Readable } from 'node:stream';
-import { createDeflate, createGzip } from 'node:zlib';
 import { Firestore } from '@google-cloud/firestore';
 import { parseConfig } from '../../functions/src/config';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { createServices, type Services } from '../../functions/src/services';
 import { makePdf } from '../fixtures/documents';
+import { gzipOfZeros, pdfWithFlateBomb } from '../fixtures/pdf-bomb';
 import { stack, withCanary } from '../support/api';
 import { peakRss, pidListeningOn, resetPeakRss } from '../support/proc';
 
@@ -57,14 +56,14 @@ function send(
 ): Promise<Sent> {
   const url = new URL(path, stack().apiUrl);
   return new Promise((resolve, reject) => {
-    let answered = false;
+    const state = { answered: false };
     const req = http.request(url, {
       method: options.method ?? 'POST',
       headers: options.headers ?? {},
     });
     const answer = new Promise<void>((done) => {
       req.on('response', (res) => {
-        answered = true;
+        state.answered = true;
         done();
         const parts: Buffer[] = [];
         res.on('data', (chunk: Buffer) => parts.push(chunk));
@@ -79,12 +78,12 @@ function send(
     });
     // The server may answer before the body is sent and close; only a missing answer fails.
     req.on('error', (err) => {
-      if (!answered) reject(err);
+      if (!state.answered) reject(err);
     });
     void (async () => {
       if (options.chunks) {
         const chunk = Buffer.alloc(options.chunks.size, 0x61);
-        for (let i = 0; i < options.chunks.count && !answered; i++) {
+        for (let i = 0; i < options.chunks.count && !state.answered; i++) {
           if (!req.write(chunk)) await Promise.race([once(req, 'drain'), answer]);
         }
         req.end();
@@ -108,71 +107,6 @@ function errorOf(sent: Sent): Record<string, unknown> {
   return parsed.error ?? {};
 }
 
-/** Compresses `total` bytes of `fill` through `compressor` without holding them in memory. */
-async function compressed(
-  total: number,
-  fill: number,
-  compressor: NodeJS.ReadWriteStream,
-): Promise<Buffer> {
-  const block = Buffer.alloc(MiB, fill);
-  const source = Readable.from(
-    (function* () {
-      for (let sent = 0; sent < total; sent += block.length) {
-        yield block.subarray(0, Math.min(block.length, total - sent));
-      }
-    })(),
-  );
-  const parts: Buffer[] = [];
-  compressor.on('data', (chunk: Buffer) => parts.push(chunk));
-  const ended = once(compressor, 'end');
-  source.pipe(compressor);
-  await ended;
-  return Buffer.concat(parts);
-}
-
-/**
- * A one-page PDF whose content stream shows one line of text and then inflates to `spaces`
- * bytes of white space: valid, tiny on the wire, and as large as one likes once decoded.
- */
-async function pdfWithFlateBomb(text: string, spaces: number): Promise<Buffer> {
-  const head = Buffer.from(`BT /F1 12 Tf 72 712 Td (${text}) Tj ET\n`, 'latin1');
-  const deflate = createDeflate({ level: 9 });
-  deflate.write(head);
-  const content = await compressed(spaces, 0x20, deflate);
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    undefined,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  const parts: Buffer[] = [Buffer.from('%PDF-1.7\n', 'latin1')];
-  const offsets: number[] = [];
-  let at = parts[0]?.length ?? 0;
-  objects.forEach((object, i) => {
-    offsets.push(at);
-    const part =
-      object === undefined
-        ? Buffer.concat([
-            Buffer.from(
-              `${String(i + 1)} 0 obj\n<< /Length ${String(content.length)} /Filter /FlateDecode >>\nstream\n`,
-              'latin1',
-            ),
-            content,
-            Buffer.from('\nendstream\nendobj\n', 'latin1'),
-          ])
-        : Buffer.from(`${String(i + 1)} 0 obj\n${object}\nendobj\n`, 'latin1');
-    parts.push(part);
-    at += part.length;
-  });
-  const xref =
-    `xref\n0 ${String(objects.length + 1)}\n0000000000 65535 f \n` +
-    offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('') +
-    `trailer\n<< /Size ${String(objects.length + 1)} /Root 1 0 R >>\nstartxref\n${String(at)}\n%%EOF\n`;
-  parts.push(Buffer.from(xref, 'latin1'));
-  return Buffer.concat(parts);
-}
-
 /** A normal extraction request of the bystander tenant, as JSON. */
 function bystanderSubmits(document: { contentType: string; text?: string; data?: string }) {
   return send('/v1/extractions', {
@@ -190,11 +124,8 @@ beforeAll(async () => {
   attacker.keyId = a.apiKey.keyId;
   bystander.key = b.apiKey.token;
   apiPid = pidListeningOn(Number(new URL(stack().apiUrl).port));
-  gzipBomb = await compressed(1000 * MiB, 0, createGzip({ level: 9 }));
-  pdfBomb = await pdfWithFlateBomb(
-    withCanary('Invoice total 12.00').split('\n').join(' '),
-    1024 * MiB,
-  );
+  gzipBomb = await gzipOfZeros(1000);
+  pdfBomb = await pdfWithFlateBomb(withCanary('Invoice total 12.00').split('\n').join(' '), 1024);
 }, 120_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 function listeningInode(port: number): string | undefined {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(table, 'utf8');
     } catch {
