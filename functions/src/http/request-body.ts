@@ -26,7 +26,12 @@
  * set aside change nothing on the wire. A body never read (an unauthenticated request, a route
  * without one, a refusal) is discarded by Node when the response ends (`resOnFinish` →
  * `req._dump()`), at no memory cost. The same framework and Node run in Cloud Functions gen2
- * and in the local stack, so both behave alike; the e2e test `hardening-bombs` holds it.
+ * and in the local stack, so both behave alike.
+ *
+ * Node documents its built-in diagnostics channels as experimental. Should one stop firing, the
+ * framework would parse bodies again, and `readBody` refuses them (a 500 on every route with a
+ * body) rather than use what it read; the unit tests run the framework's own server and the
+ * e2e test `hardening-bombs` the deployed one, so an upgrade that changes either fails there.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
