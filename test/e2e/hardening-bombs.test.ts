@@ -57,9 +57,11 @@ function send(
   const url = new URL(path, stack().apiUrl);
   return new Promise((resolve, reject) => {
     const state = { answered: false };
+    // A connection of its own, closed after the answer: nothing left open when the file ends.
     const req = http.request(url, {
       method: options.method ?? 'POST',
       headers: options.headers ?? {},
+      agent: false,
     });
     const answer = new Promise<void>((done) => {
       req.on('response', (res) => {
