@@ -130,6 +130,15 @@ describe('finding 1: body bombs before authentication', () => {
   });
 });
 
+describe('idle connections', () => {
+  it('outlive a client that reuses one late: the server keeps them past the front end (620 s)', async () => {
+    // Node's 5 s default closed a pooled connection just as a busy test client reused it
+    // ("other side closed", walking-skeleton, once in a loaded full run).
+    await post({ 'content-type': 'application/json' }, Buffer.from('{}'));
+    expect(server.keepAliveTimeout).toBeGreaterThanOrEqual(620_000);
+  });
+});
+
 describe('whose bodies are taken over', () => {
   it.each([
     [['--target=api'], {}, 'api'],

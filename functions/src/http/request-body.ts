@@ -34,7 +34,7 @@
  * e2e test `hardening-bombs` the deployed one, so an upgrade that changes either fails there.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { AppError, InternalError, payloadTooLarge } from '../errors';
 
@@ -67,7 +67,19 @@ export function servedTarget(
   return typeof flag === 'string' ? flag : (env.FUNCTION_TARGET ?? 'function');
 }
 
+/**
+ * How long the server keeps an idle client connection open. Node's default (5 s) races any
+ * client that reuses a pooled connection: when the client's own idle timer runs late (its event
+ * loop busy), it writes a request onto a socket the server has just closed and fails with
+ * "other side closed", with nothing logged here. Google's load balancers keep backend
+ * connections idle for up to 600 s and ask backends to wait longer than that (620 s), so the
+ * server never closes first.
+ */
+const KEEP_ALIVE_MS = 620_000;
+
 function setBodyAside(message: unknown): void {
+  const server = (message as { server?: Server }).server;
+  if (server && server.keepAliveTimeout < KEEP_ALIVE_MS) server.keepAliveTimeout = KEEP_ALIVE_MS;
   const request = (message as { request?: IncomingMessage }).request;
   // Once per request, whoever subscribed how often.
   if (!request || setAside.has(request)) return;
