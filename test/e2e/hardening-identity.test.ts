@@ -508,7 +508,7 @@ describe('finding 11: API keys outliving or out-scoping their issuer', () => {
     const old = (listed.body as { apiKeys: KeyView[] }).apiKeys.find(
       (k) => k.keyId === managerKey.keyId,
     );
-    expect(child.expiresAt).toBe(old?.revokedAt);
+    expect(child.expiresAt).toBe(old?.expiresAt);
   });
 
   it('rotation by a short-lived key caps the new key at the rotating key’s expiry', async () => {

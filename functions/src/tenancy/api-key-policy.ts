@@ -174,7 +174,8 @@ export async function revokeTenantApiKey(admin: KeyAdmin, keyId: string): Promis
 /**
  * Replaces a key of the tenant: the new one has the old one's name and scopes and, unless asked
  * otherwise, its lifetime (cut to a rotating key's own); the old one keeps working for the
- * overlap. 404 for a key not the tenant's, 409 `key_revoked`/`key_expired`, 403
+ * overlap, which becomes its expiry, and names its one successor. 404 for a key not the
+ * tenant's, 409 `key_revoked`/`key_expired`/`already_rotated`, 403
  * `scope_escalation`/`lifetime_escalation`, 400 `invalid_expiry`.
  */
 export async function rotateTenantApiKey(
@@ -199,6 +200,12 @@ export async function rotateTenantApiKey(
           throw conflict('key_revoked', 'a revoked key cannot be rotated');
         if (previous.expiresAt !== null && Date.parse(previous.expiresAt) <= now.getTime())
           throw conflict('key_expired', 'an expired key cannot be rotated');
+        if (previous.rotatedTo !== undefined) {
+          throw conflict(
+            'already_rotated',
+            `this key was already rotated to ${previous.rotatedTo}: rotate that key instead`,
+          );
+        }
         requireGrantable(admin.principal, previous.scopes);
         return {
           tenantId: admin.tenantId,
