@@ -12,6 +12,7 @@ import type {
   StepSettings,
 } from '../../functions/src/extraction/postprocess/types';
 import { readAmount } from '../../functions/src/extraction/postprocess/money';
+import { numberPlaces, wholeTokenPlaces } from '../../functions/src/extraction/postprocess/locate';
 import { readDate } from '../../functions/src/extraction/postprocess/written-dates';
 import { BUILT_IN_SCHEMAS } from '../../functions/src/extraction/schemas/built-in';
 import { customExtractionSchema } from '../../functions/src/extraction/schemas/custom-store';
@@ -192,6 +193,88 @@ describe('ground-quotes@3: each value is grounded where it was read', () => {
     expect(lineItems.map((row) => lineAt(doc, row.description?.source?.start))).toEqual([1, 2]);
   });
 
+  it('finds a row on the line that holds its cells at distinct places, not one quote counted twice', () => {
+    // A later row prints "Item 1" (whose "1" is no quantity) and 3.00 once; the row quoting
+    // 3.00 twice is the line that prints it twice.
+    const doc = [
+      'Item | Qty | Price | Amount',
+      'Item 1 | 1 | 3.00 | 3.00',
+      'Item 1 | 7 | 3.00 | 21.00',
+    ].join('\n');
+    const { lineItems, issues } = runInvoice(
+      invoice({}, [
+        ['Item 1', 1, 3, 3],
+        ['Item 1', 7, 3, 21],
+      ]),
+      doc,
+      GROUNDING_ONLY(3),
+    );
+    expect(issues).toEqual([]);
+    expect(
+      lineItems.map((row) => Object.values(row).map((c) => lineAt(doc, c.source?.start))),
+    ).toEqual([
+      [1, 1, 1, 1],
+      [2, 2, 2, 2],
+    ]);
+    expect(lineItems[0]?.quantity?.source?.start).toBe(doc.indexOf('| 1 |') + 2);
+  });
+
+  it('tells equal cells of a row apart by the header above them in columns aligned with spaces', () => {
+    const doc = [
+      'Description      Qty   Unit Price   Amount',
+      'Toner              1        75.00    75.00',
+    ].join('\n');
+    const { lineItems, issues } = runInvoice(
+      invoice({}, [['Toner', 1, 75, 75]]),
+      doc,
+      GROUNDING_ONLY(3),
+    );
+    expect(issues).toEqual([]);
+    expect(lineItems[0]?.unitPrice?.source?.start).toBe(doc.indexOf('75.00'));
+    expect(lineItems[0]?.amount?.source?.start).toBe(doc.lastIndexOf('75.00'));
+  });
+
+  it('says ambiguous for equal cells of a row when nothing tells their columns apart', () => {
+    const doc = 'Toner 1 75.00 75.00';
+    const { lineItems, issues } = runInvoice(
+      invoice({}, [['Toner', 1, 75, 75]]),
+      doc,
+      GROUNDING_ONLY(3),
+    );
+    expect(lineItems[0]?.description?.grounded).toBe(true);
+    expect(lineItems[0]?.unitPrice?.candidates?.map((c) => c.start)).toEqual([
+      doc.indexOf('75.00'),
+      doc.lastIndexOf('75.00'),
+    ]);
+    expect(issues.map((i) => `${i.code} ${i.field}`)).toEqual([
+      'ambiguous lineItems[0].unitPrice',
+      'ambiguous lineItems[0].amount',
+    ]);
+  });
+
+  it('reads a label across a wide gap: `Total:      20.00` and `Date:  …   Due:  …` on one line', () => {
+    const doc = [
+      'Subtotal:      20.00',
+      'Total:         20.00',
+      'Invoice Date:  2026-04-02      Due Date:  2026-04-02',
+    ].join('\n');
+    const { fields, issues } = runInvoice(
+      invoice({
+        subtotal: g(20, '20.00'),
+        total: g(20, '20.00'),
+        invoiceDate: g('2026-04-02', '2026-04-02'),
+        dueDate: g('2026-04-02', '2026-04-02'),
+      }),
+      doc,
+      GROUNDING_ONLY(3),
+    );
+    expect(issues).toEqual([]);
+    expect(fields.subtotal?.source?.start).toBe(doc.indexOf('20.00'));
+    expect(fields.total?.source?.start).toBe(doc.indexOf('20.00', doc.indexOf('Total:')));
+    expect(fields.invoiceDate?.source?.start).toBe(doc.indexOf('2026-04-02'));
+    expect(fields.dueDate?.source?.start).toBe(doc.lastIndexOf('2026-04-02'));
+  });
+
   it('prefers the place its label names in a whitespace-aligned layout and a stacked one', () => {
     const doc = ['Due Date: 2026-04-02', 'Invoice Date', '2026-04-02'].join('\n');
     const { fields, issues } = runInvoice(
@@ -220,6 +303,30 @@ describe('ground-quotes@3: each value is grounded where it was read', () => {
       end: doc.length,
       page: 2,
     });
+  });
+});
+
+describe('whole tokens', () => {
+  const text = 'NW-2026-0457 10 Harbour St 10.86 4.50 Qty 5 total 5,400.00 (10)';
+  const at = (spans: { start: number; end: number }[]) =>
+    spans.map((s) => text.slice(s.start, s.end));
+
+  it('finds a quote only where it is not part of a longer word or number', () => {
+    expect(wholeTokenPlaces(text, '5').map((s) => s.start)).toEqual([text.indexOf('Qty 5') + 4]);
+    expect(wholeTokenPlaces(text, '10').map((s) => s.start)).toEqual([
+      text.indexOf('10 Harbour'),
+      text.indexOf('(10)') + 1,
+    ]);
+    expect(at(wholeTokenPlaces(text, '2026'))).toEqual(['2026']);
+    expect(at(wholeTokenPlaces(text, 'harbour st', true))).toEqual(['Harbour St']);
+    expect(wholeTokenPlaces(text, 'Harbour S')).toEqual([]);
+  });
+
+  it('finds a number by its value however it is printed', () => {
+    expect(at(numberPlaces(text, 5400))).toEqual(['5,400.00']);
+    expect(at(numberPlaces(text, 4.5))).toEqual(['4.50']);
+    expect(at(numberPlaces(text, 10))).toEqual(['10', '10']);
+    expect(numberPlaces(text, 86)).toEqual([]);
   });
 });
 
@@ -289,6 +396,8 @@ describe('normalize-amounts@2: amounts keep their currency', () => {
     ['(12.00)', '-12.00', undefined],
     ['12,5 €', '12.50', 'EUR'],
     ['0.125', '0.125', undefined],
+    ['1234.567', '1234.567', undefined],
+    ['1,234,567', '1234567.00', undefined],
     ['5,400', '5400.00', undefined],
     ['007', '7.00', undefined],
     ['5,400.00 incl. VAT', undefined, undefined],
@@ -355,6 +464,8 @@ describe('normalize-dates@2: written forms, and numeric dates that read either w
     expect(readDate('13/02/2026', 'MDY')).toEqual({ kind: 'date', iso: '2026-02-13' });
     // So does a weekday: 4 February 2026 is a Wednesday, 2 April a Thursday.
     expect(readDate('Wed 04/02/2026')).toEqual({ kind: 'date', iso: '2026-02-04' });
+    expect(readDate('Wed 04/02/2026', 'MDY')).toEqual({ kind: 'date', iso: '2026-02-04' });
+    expect(readDate('Fri 04/02/2026')).toEqual({ kind: 'invalid' });
   });
 
   const DOC = 'Invoice Date: March 3rd, 2026\nDue Date: 04/02/2026';

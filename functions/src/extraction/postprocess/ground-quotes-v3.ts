@@ -18,6 +18,9 @@ import type { CustomResult, ExtractionResult, Field, Issue, Step } from './types
 
 type Grounded = { value: string | number | null; quote: string | null };
 
+/** The places an ambiguous field lists (the issue counts them all). */
+const MAX_CANDIDATES = 10;
+
 /** A value to ground, or one that claims no place (null, or no quote). */
 interface Entry {
   /** The field's name in issues: `total`, `lineItems[0].quantity`, `/lines/0/price`. */
@@ -56,7 +59,7 @@ function groundAll(
         value,
         source: null,
         grounded: false,
-        candidates: location.spans.map((s) => sourceAt(documentText, s)),
+        candidates: location.spans.slice(0, MAX_CANDIDATES).map((s) => sourceAt(documentText, s)),
       };
     }
     issues.push({ code: 'ungrounded', field, message: 'value not found in the document' });
@@ -69,7 +72,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The JSON Schema of property `name` (and of its array's items) in a built-in schema. */
+/** The JSON Schema of property `name` of an object schema (`{}` when it has none). */
 function propertySchema(node: unknown, name: string): Record<string, unknown> {
   const props = isRecord(node) && isRecord(node.properties) ? node.properties : {};
   const prop = props[name];

@@ -183,9 +183,11 @@ function labelPart(lead: string): string {
   }
   return rest;
 }
+
+/** Where a cell of a line ends: a `|`, a tab, or a gap of two spaces or more. */
 const CELL_SEPARATOR = /\||\t| {2,}/g;
 
-/** The cells of a `|`- or tab-separated line; `index` is the cell an offset in it falls in. */
+/** The cells of a `|`- or tab-separated line, without the empty ones its borders make. */
 function cells(line: string): string[] {
   return line
     .split(/\||\t/)
@@ -201,22 +203,48 @@ function isSeparatorRow(line: string): boolean {
   return /^[\s|:=+-]+$/.test(line) && line.includes('-');
 }
 
-/** The first line of the table block that ends at line `index`, memoized per document. */
+/** A cell of a line whose columns are aligned with runs of spaces, and where it lies. */
+interface AlignedCell {
+  text: string;
+  start: number;
+  end: number;
+}
+
+function alignedCells(line: string): AlignedCell[] {
+  const found: AlignedCell[] = [];
+  for (const m of line.matchAll(/\S+(?: \S+)*/g)) {
+    found.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+  }
+  return found;
+}
+
+/** Columns aligned with spaces (`Steel bolts M8     100     0.25`), as PDF text layers print. */
+function isAlignedLine(line: string): boolean {
+  return !/\||\t/.test(line) && / {2,}\S/.test(line.trim()) && alignedCells(line).length >= 2;
+}
+
+/** The kinds of table a header is looked for in, each with its memo of block tops. */
+interface TableMemo {
+  piped: Map<number, number | undefined>;
+  aligned: Map<number, number | undefined>;
+}
+
+/** The first line of the table block that ends at line `index` (its header), memoized. */
 function tableTop(
   doc: DocumentLines,
   index: number,
+  inTable: (line: string) => boolean,
   memo: Map<number, number | undefined>,
 ): number | undefined {
   let first: number | undefined;
-  let i = index;
   const path: number[] = [];
-  for (; i >= 0; i--) {
+  for (let i = index; i >= 0; i--) {
     if (memo.has(i)) {
       first = memo.get(i);
       break;
     }
     const line = doc.line(i);
-    if (!isTableLine(line) && !isSeparatorRow(line)) break;
+    if (!inTable(line) && !isSeparatorRow(line)) break;
     path.push(i);
   }
   // Walked from `index` up: the topmost table line (not a separator row) seen is the header.
@@ -227,31 +255,63 @@ function tableTop(
   return first;
 }
 
+/** The header cell above columns `[start, end)`: the one overlapping most, else the nearest. */
+function headerAbove(header: string, start: number, end: number): string | undefined {
+  let best: { text: string; overlap: number; distance: number } | undefined;
+  for (const cell of alignedCells(header)) {
+    const overlap = Math.min(end, cell.end) - Math.max(start, cell.start);
+    const distance = overlap > 0 ? 0 : Math.max(cell.start - end, start - cell.end);
+    if (
+      best === undefined ||
+      overlap > best.overlap ||
+      (overlap === best.overlap && distance < best.distance)
+    ) {
+      best = { text: cell.text, overlap, distance };
+    }
+  }
+  return best?.text;
+}
+
 /** How well the place `span` is labelled as a field with `labels` (0-3). */
 function labelScore(
   doc: DocumentLines,
   span: Span,
   labels: readonly string[],
-  memo: Map<number, number | undefined>,
+  memo: TableMemo,
 ): number {
   const lineIndex = doc.lineOf(span.start);
   const line = doc.line(lineIndex);
-  const before = line.slice(0, span.start - doc.lineStart(lineIndex));
+  const column = span.start - doc.lineStart(lineIndex);
+  const before = line.slice(0, column);
   // The text before it in its own cell (`Total:` in `Total: 144.00`, `Due: 2026-04-11`).
   let cellStart = 0;
   for (const m of before.matchAll(CELL_SEPARATOR)) cellStart = m.index + m[0].length;
   const segment = labelPart(before.slice(cellStart));
   if (segment.trim() !== '') return labelFit(segment, labels);
-  if (isTableLine(line)) {
-    // A table cell: the header of its column, or the first cell of its row (`| Total | 9.00 |`).
-    const index = cells(before + '\u0000').length - 1;
-    const top = lineIndex > 0 ? tableTop(doc, lineIndex - 1, memo) : undefined;
-    const header = top === undefined ? undefined : cells(doc.line(top))[index];
-    const rowName = index > 0 ? cells(line)[0] : undefined;
+  // A cell's labels: its column's header, and the cell before it when that ends with a colon
+  // (`Due:      2026-04-11`), else the first cell of its row (`| Total | 9.00 |`).
+  const fit = (header: string | undefined, rowName: string | undefined, previous?: string) => {
+    const name = previous?.trimEnd().endsWith(':') ? labelPart(previous) : rowName;
     return Math.max(
       header === undefined ? 0 : labelFit(header, labels),
-      rowName === undefined ? 0 : labelFit(rowName, labels),
+      name === undefined ? 0 : labelFit(name, labels),
     );
+  };
+  if (isTableLine(line)) {
+    const index = cells(before + '\u0000').length - 1;
+    const top = lineIndex > 0 ? tableTop(doc, lineIndex - 1, isTableLine, memo.piped) : undefined;
+    const header = top === undefined ? undefined : cells(doc.line(top))[index];
+    const row = cells(line);
+    return fit(header, index > 0 ? row[0] : undefined, row[index - 1]);
+  }
+  if (isAlignedLine(line)) {
+    // The same for columns aligned with spaces: the header cell right above it.
+    const top =
+      lineIndex > 0 ? tableTop(doc, lineIndex - 1, isAlignedLine, memo.aligned) : undefined;
+    const end = column + (span.end - span.start);
+    const header = top === undefined ? undefined : headerAbove(doc.line(top), column, end);
+    const earlier = alignedCells(line).filter((c) => c.end <= column);
+    return fit(header, earlier[0]?.text, earlier.at(-1)?.text);
   }
   // A label alone on the line above (`Total` / `144.00`).
   for (let i = lineIndex - 1; i >= 0; i--) {
@@ -283,6 +343,26 @@ function signature(target: Target): string {
   return 'number' in target.find ? `#${String(target.find.number)}` : target.find.text;
 }
 
+const overlaps = (a: Span, b: Span) => a.start < b.end && b.start < a.end;
+
+/**
+ * How many of a row's cells fit on one line at distinct, non-overlapping places (`3.00` printed
+ * once holds one of two cells quoting `3.00`; the `1` of `Item 1` is not also the quantity).
+ */
+function cellsPlaced(members: Map<number, Span[]>): number {
+  const used: Span[] = [];
+  let placed = 0;
+  const fewestFirst = [...members.values()].sort((a, b) => a.length - b.length);
+  for (const spans of fewestFirst) {
+    const free = spans.find((s) => !used.some((u) => overlaps(u, s)));
+    if (free) {
+      used.push(free);
+      placed++;
+    }
+  }
+  return placed;
+}
+
 /**
  * The line each table row was read from: the line after the previous row's holding the most of
  * its cells. Rows printed identically are taken in order; a row that fits several lines equally
@@ -301,8 +381,9 @@ function rowLines(
     row.members.push(i);
     rows.set(key, row);
   });
-  const ordered = [...rows.entries()].sort(
-    ([, a], [, b]) => a.group.localeCompare(b.group) || a.index - b.index,
+  // Code-unit order, not localeCompare: a step must not depend on the runtime's ICU data.
+  const ordered = [...rows.entries()].sort(([, a], [, b]) =>
+    a.group === b.group ? a.index - b.index : a.group < b.group ? -1 : 1,
   );
   const sig = (members: number[]) =>
     members.map((i) => signature(targets[i] as Target)).join('\u0000');
@@ -310,11 +391,18 @@ function rowLines(
   const previous = new Map<string, number>();
   ordered.forEach(([key, row], position) => {
     const after = previous.get(row.group) ?? -1;
-    const count = new Map<number, number>();
+    const byLine = new Map<number, Map<number, Span[]>>();
     for (const i of row.members) {
-      const lines = new Set((found[i] ?? []).map((s) => doc.lineOf(s.start)));
-      for (const line of lines) if (line > after) count.set(line, (count.get(line) ?? 0) + 1);
+      for (const span of found[i] ?? []) {
+        const line = doc.lineOf(span.start);
+        if (line <= after) continue;
+        const members = byLine.get(line) ?? new Map<number, Span[]>();
+        members.set(i, [...(members.get(i) ?? []), span]);
+        byLine.set(line, members);
+      }
     }
+    const count = new Map<number, number>();
+    for (const [line, members] of byLine) count.set(line, cellsPlaced(members));
     const best = Math.max(0, ...count.values());
     if (best === 0) return;
     const tied = [...count.entries()]
@@ -322,8 +410,9 @@ function rowLines(
       .map(([line]) => line)
       .sort((a, b) => a - b);
     let identical = 0;
-    for (const [, next] of ordered.slice(position)) {
-      if (next.group !== row.group || sig(next.members) !== sig(row.members)) break;
+    for (let j = position; j < ordered.length; j++) {
+      const next = ordered[j]?.[1];
+      if (next?.group !== row.group || sig(next.members) !== sig(row.members)) break;
       identical++;
     }
     const line = tied.length === 1 || tied.length <= identical ? tied[0] : undefined;
@@ -335,13 +424,13 @@ function rowLines(
 }
 
 /**
- * Locates every target in `text`. A place already taken by another target's unique best fit
- * only breaks ties; it is never taken away from a target whose best fit it is.
+ * Locates every target in `text`. A place (or one overlapping it) that is another target's
+ * unique best fit only breaks ties; it is never taken away from a target whose best fit it is.
  */
 export function locate(text: string, targets: readonly Target[]): Location[] {
   const doc = new DocumentLines(text);
   const cache = new Map<string, Span[]>();
-  const memo = new Map<number, number | undefined>();
+  const memo: TableMemo = { piped: new Map(), aligned: new Map() };
   const found = targets.map((t) => places(doc, t, cache));
   const anchors = rowLines(doc, targets, found);
   const best = targets.map((target, i) => {
@@ -358,13 +447,12 @@ export function locate(text: string, targets: readonly Target[]): Location[] {
     const top = Math.max(-1, ...scored.map((s) => s.score));
     return scored.filter((s) => s.score === top).map((s) => s.span);
   });
-  const key = (s: Span) => `${String(s.start)}:${String(s.end)}`;
-  const taken = new Set(best.flatMap((spans) => (spans.length === 1 ? spans.map(key) : [])));
+  const taken = best.flatMap((spans) => (spans.length === 1 ? spans : []));
   return best.map((spans): Location => {
     const [only] = spans;
     if (only === undefined) return { kind: 'missing' };
     if (spans.length === 1) return { kind: 'grounded', span: only };
-    const free = spans.filter((s) => !taken.has(key(s)));
+    const free = spans.filter((s) => !taken.some((t) => overlaps(t, s)));
     const [first] = free;
     if (first !== undefined && free.length === 1) return { kind: 'grounded', span: first };
     return { kind: 'ambiguous', spans: free.length > 0 ? free : spans };

@@ -29,7 +29,7 @@ export function numberReadings(token: string): number[] {
   if (count > 1) return [plain(compact.split(separator).join(''))];
   const asDecimal = plain(compact.replace(separator, '.'));
   // One separator before exactly three digits: a thousands group or a 3-place decimal.
-  if (/^\d{1,3}[.,]\d{3}$/.test(compact) && token === compact) {
+  if (/^[1-9]\d{0,2}[.,]\d{3}$/.test(compact) && token === compact) {
     return [plain(compact.replace(separator, '')), asDecimal];
   }
   return [asDecimal];
@@ -153,9 +153,10 @@ function decimalOf(token: string): string | undefined {
   if (decimalAt !== -1) {
     const separator = compact[decimalAt] ?? '';
     const others = compact.split(separator).length - 1;
-    // `0.125` is a decimal: a thousands group never follows a lone zero.
+    // `5,400` is a thousands group; `0.125` and `1234.567` are decimals (a group follows 1-3
+    // digits that do not start with a zero).
     const groupOfThree =
-      compact.length - decimalAt - 1 === 3 && !/^0+$/.test(compact.slice(0, decimalAt));
+      compact.length - decimalAt - 1 === 3 && /^[1-9]\d{0,2}$/.test(compact.slice(0, decimalAt));
     const mixed = lastDot !== -1 && lastComma !== -1;
     if (!mixed && (others > 1 || groupOfThree)) decimalAt = -1;
   }

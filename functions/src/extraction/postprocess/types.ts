@@ -23,8 +23,8 @@ export interface Field {
   /** False when the model gave a value it could not point to in the document. */
   grounded: boolean;
   /**
-   * ground-quotes@3: the places that fit the value equally well, when there are several; the
-   * field is then not grounded (`source` null) and an `ambiguous` issue names it.
+   * ground-quotes@3: the places that fit the value equally well (the first 10), when there are
+   * several; the field is then not grounded (`source` null) and an `ambiguous` issue names it.
    */
   candidates?: SourceSpan[];
 }

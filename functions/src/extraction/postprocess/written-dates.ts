@@ -59,10 +59,19 @@ function build(y: number, m: number, d: number, weekday = -1): string | undefine
 const date = (iso: string | undefined): DateReading =>
   iso === undefined ? { kind: 'invalid' } : { kind: 'date', iso };
 
-/** Numeric day and month that may be either way round (`04/02/2026`). */
-function eitherWay(a: number, b: number, y: number, order: DateOrder | undefined): DateReading {
-  const dayFirst = a <= 31 && b <= 12 ? build(y, b, a) : undefined;
-  const monthFirst = a <= 12 && b <= 31 ? build(y, a, b) : undefined;
+/**
+ * Numeric day and month that may be either way round (`04/02/2026`): the text decides when
+ * only one reading is a real date (or falls on the `weekday` written with it), else `order`.
+ */
+function eitherWay(
+  a: number,
+  b: number,
+  y: number,
+  weekday: number,
+  order: DateOrder | undefined,
+): DateReading {
+  const dayFirst = a <= 31 && b <= 12 ? build(y, b, a, weekday) : undefined;
+  const monthFirst = a <= 12 && b <= 31 ? build(y, a, b, weekday) : undefined;
   if (dayFirst === undefined || monthFirst === undefined || dayFirst === monthFirst) {
     return date(dayFirst ?? monthFirst);
   }
@@ -92,19 +101,7 @@ export function readDate(text: string, order?: DateOrder): DateReading {
   m = /^(\d{1,2})\. ?(\d{1,2})\. ?(\d{4})$/.exec(t);
   if (m) return date(build(Number(m[3]), Number(m[2]), Number(m[1]), weekday));
   m = /^(\d{1,2})([/-])(\d{1,2})\2(\d{4})$/.exec(t);
-  if (m) {
-    const reading = eitherWay(Number(m[1]), Number(m[3]), Number(m[4]), order);
-    if (weekday === -1 || reading.kind === 'invalid') return reading;
-    // A weekday decides between the two readings, or rules one out.
-    const fits = (iso: string) => new Date(`${iso}T00:00:00Z`).getUTCDay() === weekday;
-    if (reading.kind === 'date') return fits(reading.iso) ? reading : { kind: 'invalid' };
-    const candidates = [reading.dayFirst, reading.monthFirst].filter(fits);
-    return candidates.length === 1
-      ? date(candidates[0])
-      : candidates.length === 0
-        ? { kind: 'invalid' }
-        : reading;
-  }
+  if (m) return eitherWay(Number(m[1]), Number(m[3]), Number(m[4]), weekday, order);
   return namedMonth(t, weekday);
 }
 
