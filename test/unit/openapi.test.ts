@@ -126,7 +126,7 @@ interface Operation {
   [SCOPE_EXTENSION]?: string;
 }
 
-function operationOf(doc: { paths?: unknown }, method: string, pattern: string): Operation {
+function operationOf(doc: Record<string, unknown>, method: string, pattern: string): Operation {
   const path = pattern.replace(/:([a-zA-Z]+)/g, '{$1}');
   const op = (doc.paths as Record<string, Record<string, Operation>>)[path]?.[method.toLowerCase()];
   if (!op) throw new Error(`${method} ${path} is not in the document`);
@@ -197,7 +197,7 @@ describe('webhooks in the document (issue 18)', () => {
   >;
 
   it('describes every event the API sends, signed with Provenant-Signature', () => {
-    const webhooks = (document as { webhooks: Webhooks }).webhooks;
+    const webhooks = document.webhooks as Webhooks;
     expect(Object.keys(webhooks)).toEqual([...WEBHOOK_EVENTS]);
     for (const event of WEBHOOK_EVENTS) {
       const post = webhooks[event]?.post;

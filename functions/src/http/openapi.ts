@@ -99,8 +99,8 @@ const WebhookEventBody = z
 
 // The schema and the type the notifier sends must agree both ways, or this does not compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const webhookBodyMatches: Same<z.infer<typeof WebhookEventBody>, WebhookEvent> = true;
-void webhookBodyMatches;
+type Holds<T extends true> = T;
+export type WebhookEventBodyMatches = Holds<Same<z.infer<typeof WebhookEventBody>, WebhookEvent>>;
 
 const SIGNATURE_DESCRIPTION =
   "`t=<unix seconds>,v1=<hex HMAC-SHA256>`: the HMAC key is the endpoint's whole signing secret (`whsec_...`, UTF-8), the message is `<t>.<raw body>`. Reject a `t` more than 300 seconds from now. The header may carry more than one `v1` (kept for secret rotation): accept when any matches. See docs/api.md for a verification snippet.";
