@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -251,19 +251,23 @@ describe('the audit bucket and the platform public key', () => {
       names.filter((n) => n.endsWith('.jsonl')).length,
     );
 
-    // The key from the API, saved as the page says, pinned for the CLI.
-    const checkpoints = await callApi('/v1/evidence/checkpoints', { key: apiKey });
-    const { publicKeyPem } = checkpoints.body as { publicKeyPem: string };
-    expect(publicKeyPem).toContain('-----BEGIN PUBLIC KEY-----');
-    expect(receipt.publicKeyPem).toBe(publicKeyPem);
+    // The key from the API, fetched with the page's own command, pinned for the CLI.
     const work = mkdtempSync(path.join(os.tmpdir(), 'provenant-apiref-'));
+    await exec('bash', ['-c', taggedBlock(doc, 'fetch-public-key')], {
+      cwd: work,
+      env: { PATH: process.env.PATH, API: stack().apiUrl, PROVENANT_API_KEY: apiKey },
+    });
     const file = {
       receipt: path.join(work, 'receipt.json'),
       pinned: path.join(work, 'platform.pem'),
       other: path.join(work, 'other.pem'),
     };
+    const publicKeyPem = readFileSync(file.pinned, 'utf8');
+    expect(publicKeyPem).toMatch(
+      /^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n?$/,
+    );
+    expect(receipt.publicKeyPem).toBe(publicKeyPem);
     writeFileSync(file.receipt, JSON.stringify(receipt));
-    writeFileSync(file.pinned, publicKeyPem);
     const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
     writeFileSync(file.other, otherKey.export({ type: 'spki', format: 'pem' }).toString());
     const cli = async (pem: string) => {

@@ -66,9 +66,16 @@ export function taggedBlock(markdown: string, name: string): string {
   const marker = `<!-- tested: ${name} -->`;
   const at = markdown.indexOf(marker);
   if (at === -1) throw new Error(`docs: no block marked ${marker}`);
-  const match = /```[a-z]*\n([\s\S]*?)\n```/.exec(markdown.slice(at + marker.length));
-  if (!match?.[1]) throw new Error(`docs: no fenced block after ${marker}`);
-  return match[1];
+  // A block inside a list item is indented; its lines lose that indentation.
+  const match = /\n([ \t]*)```[a-z]*\n([\s\S]*?)\n[ \t]*```/.exec(
+    markdown.slice(at + marker.length),
+  );
+  if (!match?.[2]) throw new Error(`docs: no fenced block after ${marker}`);
+  const indent = match[1] ?? '';
+  return match[2]
+    .split('\n')
+    .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+    .join('\n');
 }
 
 export interface SignatureCase {
