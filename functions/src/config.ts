@@ -26,7 +26,8 @@ const KEY_RING = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+$/;
  * Every setting the functions read from the environment. Only endpoints differ between
  * production and the local stack: the official clients read FIRESTORE_EMULATOR_HOST,
  * PUBSUB_EMULATOR_HOST and FIREBASE_AUTH_EMULATOR_HOST themselves; the endpoints below are
- * absent in production, where each client uses Google's.
+ * absent in production, where each client uses Google's. A deployed instance refuses every
+ * local-stack switch at cold start (`deployedSwitchProblems`).
  */
 const EnvSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1),
@@ -81,8 +82,9 @@ const EnvSchema = z.object({
   /** Extraction outcomes for webhook delivery (`{tenantId, extractionId, event}`). */
   NOTIFICATIONS_TOPIC: z.string().min(1).default('notifications'),
   /**
-   * Local stack only: lets webhooks target loopback (and plain http on loopback). Every other
-   * private, link-local or metadata address stays refused.
+   * Local stack only (refused when deployed, see `deployedSwitchProblems`): lets webhooks target
+   * loopback (and plain http on loopback). Every other private, link-local or metadata address
+   * stays refused.
    */
   WEBHOOK_ALLOW_LOOPBACK: z
     .enum(['true', 'false'])
@@ -102,15 +104,86 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment; throws one ConfigError naming every bad variable. */
+/**
+ * SDK log switches that print what a deployed function must never log: request and response
+ * bodies (documents, prompts, model output) or credentials. Each maps to what is allowed.
+ * - `OPENAI_LOG`, `ANTHROPIC_LOG`: the SDKs' `info` and `debug` levels log requests, `debug`
+ *   with their bodies (openai `client.js`, @anthropic-ai/sdk `client.js`: `parseLogLevel(readEnv(…))`).
+ * - `GRPC_VERBOSITY`/`GRPC_NODE_VERBOSITY` and `GRPC_TRACE`/`GRPC_NODE_TRACE`: grpc-js logging
+ *   and tracers (@grpc/grpc-js `build/src/logging.js`), under Firestore, Pub/Sub and KMS.
+ * - `GOOGLE_SDK_NODE_LOGGING`: the Google Cloud clients' request/response debug logging
+ *   (google-logging-utils `env.nodeEnables`).
+ * - `NODE_DEBUG`, `DEBUG`: Node's core debug log and the `debug` package some dependencies use.
+ */
+const DEBUG_SWITCHES: Readonly<Record<string, (value: string) => boolean>> = {
+  OPENAI_LOG: (v) => ['off', 'error', 'warn'].includes(v.trim().toLowerCase()),
+  ANTHROPIC_LOG: (v) => ['off', 'error', 'warn'].includes(v.trim().toLowerCase()),
+  GRPC_VERBOSITY: (v) => ['ERROR', 'NONE'].includes(v.trim().toUpperCase()),
+  GRPC_NODE_VERBOSITY: (v) => ['ERROR', 'NONE'].includes(v.trim().toUpperCase()),
+  GRPC_TRACE: () => false,
+  GRPC_NODE_TRACE: () => false,
+  GOOGLE_SDK_NODE_LOGGING: () => false,
+  NODE_DEBUG: () => false,
+  DEBUG: () => false,
+};
+
+/** Endpoints the local stack points at its emulators over plain http. */
+const ENDPOINTS = [
+  'KMS_API_ENDPOINT',
+  'STORAGE_API_ENDPOINT',
+  'OPENAI_BASE_URL',
+  'ANTHROPIC_BASE_URL',
+] as const;
+
+/**
+ * The local stack's switches, refused when the function runs deployed. Cloud Run (which runs
+ * Cloud Functions gen2) sets `K_SERVICE` in every instance
+ * (https://cloud.google.com/run/docs/container-contract#env-vars); the local stack and the CLI
+ * never do. The worst of them: with `FIREBASE_AUTH_EMULATOR_HOST` set, firebase-admin builds
+ * its Auth in emulator mode and accepts unsigned ID tokens (`alg: none`) with any claims
+ * (firebase-admin `lib/auth/base-auth.js` `emulatorMode`, `lib/utils/jwt.js`
+ * `EmulatorSignatureVerifier`). Only set switches count: an empty value is as good as none.
+ */
+export function deployedSwitchProblems(env: NodeJS.ProcessEnv): string[] {
+  if (!env.K_SERVICE) return [];
+  const refused = 'a local-stack switch, refused when deployed (K_SERVICE is set)';
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (name.endsWith('_EMULATOR_HOST') && value) problems.push(`${name}: ${refused}`);
+  }
+  if (env.WEBHOOK_ALLOW_LOOPBACK === 'true') {
+    problems.push(`WEBHOOK_ALLOW_LOOPBACK: ${refused}`);
+  }
+  for (const [name, allowed] of Object.entries(DEBUG_SWITCHES)) {
+    const value = env[name];
+    if (value && !allowed(value)) {
+      problems.push(`${name}: an SDK debug log level, refused when deployed (K_SERVICE is set)`);
+    }
+  }
+  for (const name of ENDPOINTS) {
+    const value = env[name];
+    if (value && !value.startsWith('https://')) {
+      problems.push(`${name}: a plaintext endpoint, refused when deployed (K_SERVICE is set)`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Parses the environment; throws one ConfigError naming every bad variable, and, when running
+ * deployed, every local-stack switch that is set (`deployedSwitchProblems`).
+ */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const name = issue.path.join('.');
-    const value = env[name];
-    return value === undefined ? `${name}: missing` : `${name}: ${issue.message}`;
-  });
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const value = env[name];
+        return value === undefined ? `${name}: missing` : `${name}: ${issue.message}`;
+      });
+  problems.push(...deployedSwitchProblems(env));
+  if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError(problems);
 }
 

@@ -12,6 +12,7 @@ import { defaultRotationId, rotateKeks } from './lifecycle/key-rotation';
 import { ExtractionMessage } from './extraction/submit';
 import { createApiRouter } from './http/api';
 import { createOpsRouter } from './http/ops';
+import { takeOverRequestBodies } from './http/request-body';
 import { errorFields, log } from './logging';
 import { getServices, type Services } from './services';
 import type { Router } from './http/router';
@@ -37,6 +38,9 @@ function startupCheck(): void {
 
 startupCheck();
 
+// The HTTP functions read their own bodies, bounded and after authentication; the framework's
+// parsers would inflate any body up to 1 GiB first (http/request-body.ts).
+takeOverRequestBodies(['api', 'ops']);
 functions.http('api', lazyRouter(createApiRouter));
 functions.http('ops', lazyRouter(createOpsRouter));
 

@@ -34,7 +34,9 @@ import { stackEnvironment, writeStackFile, removeStackFile, type StackFile } fro
 
 export const PROJECT_ID = 'demo-provenant';
 export const DEMO_TENANTS = [
-  { tenantId: 'acme', name: 'Acme Corp (demo)' },
+  // Acme's first admin is a person too: onboarding creates the account and returns the one-time
+  // link through which they set a password (printed by `npm start`, as an operator would send it).
+  { tenantId: 'acme', name: 'Acme Corp (demo)', adminEmail: 'admin@acme.example' },
   { tenantId: 'globex', name: 'Globex Inc (demo)' },
 ];
 
@@ -96,8 +98,16 @@ export interface StackOptions {
   progress?: (line: string) => void;
 }
 
+/** A demo tenant's first admin and the one-time link that sets their password. */
+export interface DemoAdmin {
+  tenantId: string;
+  email: string;
+  signInLink: string;
+}
+
 export interface RunningStack {
   stack: StackFile;
+  admins: DemoAdmin[];
   stackFile: string;
   logDir: string;
   /** Rejects when any part dies after start-up. */
@@ -243,14 +253,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
       await auth.ready;
       const tenants: StackFile['tenants'] = [];
+      const admins: DemoAdmin[] = [];
       for (const demo of DEMO_TENANTS) {
         const existing = await services.platform.getTenant(demo.tenantId);
         if (existing)
           throw new StackError(
             `tenant ${demo.tenantId} already exists in a fresh Firestore emulator`,
           );
-        const { apiKey } = await onboardTenant(services, demo);
+        const { apiKey, admin } = await onboardTenant(services, demo);
         tenants.push({ id: demo.tenantId, apiKey: apiKey.token });
+        if (admin)
+          admins.push({
+            tenantId: demo.tenantId,
+            email: admin.email,
+            signInLink: admin.signInLink,
+          });
       }
       const stack: StackFile = { ...base, tenants };
       writeStackFile(options.stackFile, stack);
@@ -269,7 +286,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         }
       });
       failure.catch(() => undefined);
-      return { stack, stackFile: options.stackFile, logDir, failure, stop };
+      return { stack, admins, stackFile: options.stackFile, logDir, failure, stop };
     } finally {
       await services.close();
     }

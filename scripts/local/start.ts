@@ -61,10 +61,25 @@ Try it (the extraction completes in a second or two):
 
   curl -s ${stack.apiUrl}/v1/extractions/<id> -H 'Authorization: Bearer ${tenant.apiKey}'
   curl -s ${stack.apiUrl}/v1/evidence/<evidenceId> -H 'Authorization: Bearer ${tenant.apiKey}'
-
-Ctrl-C stops everything.
 `);
   }
+  for (const admin of running.admins) {
+    const identityToolkit = `http://${stack.emulators.auth}/identitytoolkit.googleapis.com/v1`;
+    process.stdout.write(`
+${admin.email}, the first admin of ${admin.tenantId}, signs in as a person. Onboarding created
+the account without a password and returned a one-time link (an operator sends it to the admin):
+open it with a password of your choice, sign in, and use the ID token as the bearer token:
+
+  curl -s '${admin.signInLink}&newPassword=demo-password'
+
+  curl -s -X POST '${identityToolkit}/accounts:signInWithPassword?key=local' \\
+    -H 'Content-Type: application/json' \\
+    -d '{"email":"${admin.email}","password":"demo-password","returnSecureToken":true}'
+
+  curl -s ${stack.apiUrl}/v1/api-keys -H 'Authorization: Bearer <idToken>'
+`);
+  }
+  process.stdout.write('\nCtrl-C stops everything.\n');
   try {
     await running.failure;
   } catch (err) {

@@ -94,6 +94,21 @@ it('prints a curl example that, run as printed, yields an extraction and its evi
   expect(record.contentSha256).toMatch(/^[0-9a-f]{64}$/);
 }, 60_000);
 
+it('prints the demo admin’s one-time link; followed as printed, the admin signs in as a person', () => {
+  const setPassword = /^\s*(curl -s '\S+newPassword=demo-password')$/m.exec(output)?.[1];
+  const signIn = /^\s*(curl -s -X POST '\S+signInWithPassword[\s\S]*?)\n\n/m.exec(output)?.[1];
+  const keys = /^\s*(curl -s \S+\/v1\/api-keys .*)$/m.exec(output)?.[1];
+  if (!setPassword || !signIn || !keys) throw new Error(`no admin sign-in example in:\n${output}`);
+  const set = JSON.parse(run(setPassword)) as { authEmulator?: { success?: string } };
+  expect(set.authEmulator?.success).toEqual(expect.any(String) as string);
+  const { idToken } = JSON.parse(run(signIn)) as { idToken?: string };
+  if (!idToken) throw new Error('no ID token for the demo admin');
+  const listed = JSON.parse(run(keys.replace('<idToken>', idToken))) as { apiKeys?: unknown[] };
+  expect(listed.apiKeys?.length).toBeGreaterThanOrEqual(1);
+  // The link works once: printed output replayed later sets nothing.
+  expect(run(setPassword)).toContain('expired or the link has already been used');
+});
+
 it('stops every part on Ctrl-C and removes its stack file', async () => {
   const stackFile = path.join(stateDir, 'stack.json');
   expect(existsSync(stackFile)).toBe(true);

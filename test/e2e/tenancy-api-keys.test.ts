@@ -293,16 +293,21 @@ describe('lifecycle', () => {
     });
     expect((await readExtraction(old.token ?? '')).status).toBe(404);
     expect((await readExtraction(next.token ?? '')).status).toBe(404);
-    const listedOld = (await list()).find((k) => k.keyId === old.keyId);
-    const revokeAt = Date.parse(listedOld?.revokedAt ?? '');
-    expect(revokeAt).toBeGreaterThan(Date.now() - 1000);
-    expect(revokeAt).toBeLessThanOrEqual(Date.now() + 2000);
+    // Issue 18: during the overlap the old key is not shown revoked (it works): the overlap
+    // is its expiry, and it names its one successor.
+    const listedOld = (await list()).find((k) => k.keyId === old.keyId) as KeyView & {
+      rotatedTo?: string;
+    };
+    expect(listedOld).toMatchObject({ revokedAt: null, rotatedTo: next.keyId });
+    const endsAt = Date.parse(listedOld.expiresAt ?? '');
+    expect(endsAt).toBeGreaterThan(Date.now() - 1000);
+    expect(endsAt).toBeLessThanOrEqual(Date.now() + 2000);
 
-    await sleep(Math.max(0, revokeAt - Date.now()) + 1000);
+    await sleep(Math.max(0, endsAt - Date.now()) + 1000);
     expect((await readExtraction(old.token ?? '')).status).toBe(401);
     expect((await readExtraction(next.token ?? '')).status).toBe(404);
 
-    // A second rotation of the (now revoked) old key is refused; the new one rotates fine,
+    // A second rotation of the (now expired) old key is refused; the new one rotates fine,
     // with the default overlap of a day.
     expect(
       (await callApi(`/v1/api-keys/${old.keyId}/rotate`, { method: 'POST', key: adminKey })).status,
@@ -313,10 +318,32 @@ describe('lifecycle', () => {
     });
     expect(third.status).toBe(201);
     const listedNext = (await list()).find((k) => k.keyId === next.keyId);
-    const dayAhead = Date.parse(listedNext?.revokedAt ?? '') - Date.now();
+    expect(listedNext?.revokedAt).toBeNull();
+    const dayAhead = Date.parse(listedNext?.expiresAt ?? '') - Date.now();
     expect(dayAhead).toBeGreaterThan(86_400_000 - 60_000);
     expect(dayAhead).toBeLessThanOrEqual(86_400_000);
   }, 20_000);
+
+  it('issue 18: a key has one live successor; rotating it again names the successor', async () => {
+    const old = await createKey({ name: 'thrice', scopes: ['extractions:read'] });
+    const first = await callApi(`/v1/api-keys/${old.keyId}/rotate`, {
+      method: 'POST',
+      key: adminKey,
+    });
+    expect(first.status).toBe(201);
+    const successor = (first.body as KeyView).keyId;
+    for (let i = 0; i < 2; i++) {
+      const again = await callApi(`/v1/api-keys/${old.keyId}/rotate`, {
+        method: 'POST',
+        key: adminKey,
+      });
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ error: { code: 'already_rotated' } });
+      expect(JSON.stringify(again.body)).toContain(successor);
+    }
+    const live = (await list()).filter((k) => k.name === 'thrice' && k.revokedAt === null);
+    expect(live.map((k) => k.keyId).sort()).toEqual([old.keyId, successor].sort());
+  });
 
   it('a rotated key keeps its lifetime policy', async () => {
     const old = await createKey({

@@ -1,7 +1,8 @@
 /**
- * Onboarding for people and dedicated tenants: the first admin person gets the tenant's claims
- * (in the project's user pool or the tenant's own Identity Platform tenant), and a dedicated
- * tenant's records live in its own named Firestore database, never in `(default)`.
+ * Onboarding for people and dedicated tenants: the first admin person is a new account with the
+ * tenant's claims (in the project's user pool or the tenant's own Identity Platform tenant),
+ * never an existing one, and a dedicated tenant's records live in its own named Firestore
+ * database, never in `(default)`.
  */
 import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
@@ -26,7 +27,7 @@ async function callOps(path: string, token: string, body: unknown) {
 interface OnboardReply {
   tenant: { id: string; databaseId: string | null; identityTenantId: string | null };
   apiKey: { keyId: string; token: string };
-  admin: { uid: string; email: string; created: boolean } | null;
+  admin: { uid: string; email: string; signInLink: string } | null;
 }
 
 beforeAll(async () => {
@@ -89,7 +90,10 @@ describe('the first admin person', () => {
     });
     expect(reply.status).toBe(201);
     const body = reply.body as unknown as OnboardReply;
-    expect(body.admin).toMatchObject({ email: email.toLowerCase(), created: true });
+    expect(body.admin).toMatchObject({
+      email: email.toLowerCase(),
+      signInLink: expect.stringContaining('mode=resetPassword') as string,
+    });
     const [user] = await authAdmin([{ op: 'getUserByEmail', email: email.toLowerCase() }]);
     expect(user).toMatchObject({
       uid: body.admin?.uid,
@@ -101,7 +105,7 @@ describe('the first admin person', () => {
     expect(JSON.stringify(keys.body)).toContain(body.apiKey.keyId);
   });
 
-  it('keeps an existing person (and their other claims) when onboarding with their email', async () => {
+  it('is never an existing person, not even an operator: 409, their claims as they were', async () => {
     const email = `existing-${run}@example.com`;
     await authAdmin([
       { op: 'user', uid: `existing-${run}`, email, claims: { platform_role: 'operator' } },
@@ -112,11 +116,13 @@ describe('the first admin person', () => {
       name: 'x',
       adminEmail: email,
     });
-    expect(reply.status).toBe(201);
-    expect(reply.body).toMatchObject({ admin: { uid: `existing-${run}`, created: false } });
+    expect(reply.status).toBe(409);
+    expect(reply.body).toMatchObject({ error: { code: 'admin_email_in_use' } });
+    expect(await services.platform.getTenant(tenantId)).toBeUndefined();
     const [user] = await authAdmin([{ op: 'getUserByEmail', email }]);
     expect(user).toMatchObject({
-      customClaims: { platform_role: 'operator', tenant_id: tenantId, role: 'admin' },
+      uid: `existing-${run}`,
+      customClaims: { platform_role: 'operator' },
     });
   });
 

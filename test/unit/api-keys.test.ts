@@ -158,6 +158,7 @@ describe('verifyApiKey', () => {
       keyId: issued.keyId,
       tenantId: 'tenant-a',
       scopes: ['extractions:write', 'extractions:read'],
+      validUntil: null,
     });
   });
 
@@ -167,6 +168,21 @@ describe('verifyApiKey', () => {
       tenantId: 'tenant-a',
     });
   });
+
+  it.each([
+    ['neither expiry nor revocation', null, null, null],
+    ['an expiry only', at(3_600_000), null, at(3_600_000)],
+    ['a scheduled revocation only (a rotated key)', null, at(60_000), at(60_000)],
+    ['both: the earlier, revocation', at(3_600_000), at(60_000), at(60_000)],
+    ['both: the earlier, expiry', at(60_000), at(3_600_000), at(60_000)],
+  ])(
+    'says until when the key works, with %s (what it issues ends no later)',
+    async (_, expiresAt, revokedAt, validUntil) => {
+      const { platform, issued } = setup({ expiresAt, revokedAt });
+      const principal = await verifyApiKey(platform.db, PEPPER, issued.token, NOW);
+      expect(principal.validUntil).toBe(validUntil);
+    },
+  );
 
   describe('denials are indistinguishable to the caller', () => {
     async function denials(): Promise<Record<string, Denial>> {

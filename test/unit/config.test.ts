@@ -191,3 +191,79 @@ describe('parseConfig', () => {
     },
   );
 });
+
+/** Finding 9 of issue 10: test-only switches reachable in production. */
+describe('a deployed instance (K_SERVICE set) refuses every local-stack switch at cold start', () => {
+  const deployed = (): NodeJS.ProcessEnv => ({
+    ...validEnv(),
+    K_SERVICE: 'api',
+    K_REVISION: 'api-00042',
+  });
+
+  it('starts with a clean deployed environment, quiet log levels and https endpoints', () => {
+    const config = parseConfig({
+      ...deployed(),
+      OPENAI_LOG: 'warn',
+      ANTHROPIC_LOG: 'off',
+      GRPC_VERBOSITY: 'ERROR',
+      KMS_API_ENDPOINT: 'https://europe-west1-cloudkms.googleapis.com',
+      WEBHOOK_ALLOW_LOOPBACK: 'false',
+      // Set but empty is as good as unset.
+      FIRESTORE_EMULATOR_HOST: '',
+    });
+    expect(config.WEBHOOK_ALLOW_LOOPBACK).toBe(false);
+  });
+
+  it.each([
+    ['FIREBASE_AUTH_EMULATOR_HOST', '127.0.0.1:9099', 'a local-stack switch'],
+    ['FIRESTORE_EMULATOR_HOST', '127.0.0.1:8080', 'a local-stack switch'],
+    ['PUBSUB_EMULATOR_HOST', '127.0.0.1:8085', 'a local-stack switch'],
+    ['STORAGE_EMULATOR_HOST', 'http://127.0.0.1:9199', 'a local-stack switch'],
+    ['FIREBASE_STORAGE_EMULATOR_HOST', '127.0.0.1:9199', 'a local-stack switch'],
+    ['WEBHOOK_ALLOW_LOOPBACK', 'true', 'a local-stack switch'],
+    ['OPENAI_LOG', 'debug', 'an SDK debug log level'],
+    ['OPENAI_LOG', 'info', 'an SDK debug log level'],
+    ['ANTHROPIC_LOG', 'debug', 'an SDK debug log level'],
+    ['GRPC_VERBOSITY', 'DEBUG', 'an SDK debug log level'],
+    ['GRPC_NODE_VERBOSITY', 'info', 'an SDK debug log level'],
+    ['GRPC_TRACE', 'all', 'an SDK debug log level'],
+    ['GRPC_NODE_TRACE', 'channel', 'an SDK debug log level'],
+    ['GOOGLE_SDK_NODE_LOGGING', '*', 'an SDK debug log level'],
+    ['NODE_DEBUG', 'http', 'an SDK debug log level'],
+    ['DEBUG', '*', 'an SDK debug log level'],
+    ['KMS_API_ENDPOINT', 'http://127.0.0.1:9011', 'a plaintext endpoint'],
+    ['STORAGE_API_ENDPOINT', 'http://127.0.0.1:4443', 'a plaintext endpoint'],
+    ['OPENAI_BASE_URL', 'http://127.0.0.1:4010/v1', 'a plaintext endpoint'],
+    ['ANTHROPIC_BASE_URL', 'http://127.0.0.1:4010', 'a plaintext endpoint'],
+  ])('refuses %s=%s, naming it (and not its value)', (name, value, kind) => {
+    const error = configError({ ...deployed(), [name]: value });
+    expect(error.problems).toEqual([`${name}: ${kind}, refused when deployed (K_SERVICE is set)`]);
+  });
+
+  it('names every switch of the local stack at once', () => {
+    const error = configError({
+      ...deployed(),
+      FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080',
+      FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099',
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      KMS_API_ENDPOINT: 'http://127.0.0.1:9011',
+    });
+    expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'FIREBASE_AUTH_EMULATOR_HOST',
+      'FIRESTORE_EMULATOR_HOST',
+      'KMS_API_ENDPOINT',
+      'WEBHOOK_ALLOW_LOOPBACK',
+    ]);
+  });
+
+  it('leaves the same switches alone off Cloud Run (the local stack, the CLI)', () => {
+    const config = parseConfig({
+      ...validEnv(),
+      FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099',
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      OPENAI_LOG: 'debug',
+      KMS_API_ENDPOINT: 'http://127.0.0.1:9011',
+    });
+    expect(config.WEBHOOK_ALLOW_LOOPBACK).toBe(true);
+  });
+});

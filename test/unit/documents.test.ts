@@ -1,12 +1,20 @@
 import {
   documentInput,
   normalizeContentType,
+  PDF_READ_LIMITS,
+  pdfPages,
   sniffContentType,
   validateDocument,
 } from '../../functions/src/extraction/documents';
 import { makeJpeg, makePdf, makePng } from '../fixtures/documents';
+import { pdfWithFlateBomb, pdfWithManyTextItems } from '../fixtures/pdf-bomb';
 
 const limits = { MAX_DOCUMENT_BYTES: 64 * 1024, MAX_PDF_PAGES: 3 };
+
+// Every PDF is read in a worker thread of its own (pdf.js loads anew each time) and the bombs
+// below decode up to their budget: seconds of CPU on a shared two-core machine. Behaviour is
+// asserted, never the time it takes.
+jest.setTimeout(60_000);
 
 async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
   try {
@@ -115,5 +123,60 @@ describe('documentInput', () => {
       input: { kind: 'image', mediaType: 'image/png', base64: png.toString('base64') },
       documentText: '',
     });
+  });
+});
+
+describe('finding 2: hostile PDFs in the API process', () => {
+  const MiB = 1024 * 1024;
+
+  it('refuses a 200 KB PDF that inflates to 200 MiB with 422 document_too_complex, in a worker thread', async () => {
+    const bomb = await pdfWithFlateBomb('Total 1.00', 200);
+    expect(bomb.length).toBeLessThan(256 * 1024);
+    const heapBefore = process.memoryUsage().arrayBuffers;
+    expect(await rejection(pdfPages(bomb, 3))).toMatchObject({
+      status: 422,
+      code: 'document_too_complex',
+      details: { limit: 'decoded_bytes' },
+    });
+    // The decoded bytes lived in the worker's isolate, never in this one.
+    expect(process.memoryUsage().arrayBuffers - heapBefore).toBeLessThan(32 * MiB);
+  });
+
+  it('reads a PDF whose decoded size stays within the budget', async () => {
+    const roomy = await pdfWithFlateBomb('Total 1.00', 8);
+    await expect(pdfPages(roomy, 3)).resolves.toEqual(['Total 1.00']);
+  });
+
+  it('refuses a PDF that fills the worker heap with 422 document_too_complex', async () => {
+    // 5 MiB decoded, well within its budget; a million text items are not within 16 MiB of heap.
+    const items = await pdfWithManyTextItems(1_000_000);
+    expect(
+      await rejection(pdfPages(items, 3, { ...PDF_READ_LIMITS, maxHeapMb: 16 })),
+    ).toMatchObject({ status: 422, code: 'document_too_complex', details: { limit: 'heap' } });
+  });
+
+  it('refuses a PDF not read by its deadline with 422 document_too_complex', async () => {
+    // A deadline no worker thread can meet: starting one takes longer than no time at all.
+    expect(
+      await rejection(pdfPages(makePdf([['Total: 1']]), 3, { ...PDF_READ_LIMITS, deadlineMs: 0 })),
+    ).toMatchObject({ status: 422, code: 'document_too_complex', details: { limit: 'deadline' } });
+  });
+
+  it('reads normal PDFs at once while bombs are refused', async () => {
+    const bomb = await pdfWithFlateBomb('Total 1.00', 200);
+    const normal = makePdf([['Vendor: Bystander Ltd']]);
+    const [refused, ...read] = await Promise.allSettled([
+      pdfPages(bomb, 3),
+      pdfPages(normal, 3),
+      pdfPages(normal, 3),
+    ]);
+    expect(refused).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'document_too_complex' },
+    });
+    expect(read).toEqual([
+      { status: 'fulfilled', value: ['Vendor: Bystander Ltd'] },
+      { status: 'fulfilled', value: ['Vendor: Bystander Ltd'] },
+    ]);
   });
 });

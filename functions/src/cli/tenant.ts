@@ -19,22 +19,54 @@ export function registerTenantCommands(program: Command, io: CliIo): void {
 function registerOnboard(tenant: Command, io: CliIo): void {
   tenant
     .command('onboard')
-    .description('create a tenant with its own KMS key and a first API key (shown once)')
+    .description(
+      'create a tenant with its own KMS key and a first API key (shown once); with --admin-email, a new admin account and its one-time sign-in link',
+    )
     .argument('<tenantId>', 'letters, digits, - or _')
     .requiredOption('--name <name>', 'display name')
+    .option(
+      '--admin-email <email>',
+      'the first admin: a new account (an existing one is refused), signed in through the link printed',
+    )
+    .option(
+      '--identity-tenant <id>',
+      "the Identity Platform tenant holding the tenant's people (and the new admin)",
+    )
     .option('--json', 'machine-readable output')
-    .action((tenantId: string, options: { name: string; json?: boolean }) =>
-      withServices(io, async (services) => {
-        const result = await onboardTenant(services, { tenantId, name: options.name });
-        if (options.json) {
-          io.out(
-            JSON.stringify({ tenantId, kekName: result.tenant.kekName, apiKey: result.apiKey }),
-          );
-        } else {
+    .action(
+      (
+        tenantId: string,
+        options: { name: string; adminEmail?: string; identityTenant?: string; json?: boolean },
+      ) =>
+        withServices(io, async (services) => {
+          const result = await onboardTenant(services, {
+            tenantId,
+            name: options.name,
+            ...(options.adminEmail === undefined ? {} : { adminEmail: options.adminEmail }),
+            ...(options.identityTenant === undefined
+              ? {}
+              : { identityTenantId: options.identityTenant }),
+          });
+          if (options.json) {
+            io.out(
+              JSON.stringify({
+                tenantId,
+                kekName: result.tenant.kekName,
+                apiKey: result.apiKey,
+                admin: result.admin ?? null,
+              }),
+            );
+            return;
+          }
           io.out(`tenant ${tenantId} onboarded; KEK ${result.tenant.kekName}`);
           io.out(`API key (shown once, store it now): ${result.apiKey.token}`);
-        }
-      }),
+          if (result.admin) {
+            io.out(`admin ${result.admin.email} created (uid ${result.admin.uid})`);
+            io.out(
+              `sign-in link (shown once; give it to the admin only, it sets their password): ${result.admin.signInLink}`,
+            );
+          }
+        }),
     );
 }
 

@@ -37,6 +37,8 @@ export interface ApiKeyView {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  rotatedFrom?: string;
+  rotatedTo?: string;
 }
 
 /** What a listing shows: never the hash. */
@@ -49,6 +51,8 @@ export function toApiKeyView(keyId: string, record: ApiKeyRecord): ApiKeyView {
     expiresAt: record.expiresAt,
     revokedAt: record.revokedAt,
     lastUsedAt: record.lastUsedAt ?? null,
+    ...(record.rotatedFrom === undefined ? {} : { rotatedFrom: record.rotatedFrom }),
+    ...(record.rotatedTo === undefined ? {} : { rotatedTo: record.rotatedTo }),
   };
 }
 

@@ -2,9 +2,8 @@
  * `/v1/extractions`: submit (JSON or multipart/form-data, with `Idempotency-Key`), list with
  * an opaque signed cursor (`extraction/listing.ts`), and read one.
  */
-import type { Request } from '@google-cloud/functions-framework';
 import { z } from 'zod';
-import { badRequest, payloadTooLarge, unsupportedMediaType } from '../errors';
+import { badRequest, unsupportedMediaType } from '../errors';
 import { sniffContentType } from '../extraction/documents';
 import { parseIdempotencyKey } from '../extraction/idempotency';
 import { getExtraction, ListExtractionsQuery, listExtractions } from '../extraction/listing';
@@ -16,6 +15,7 @@ import {
   type SubmissionRequest,
 } from '../extraction/submit';
 import type { Services } from '../services';
+import { isJson, jsonObjectValue } from './body';
 import { readMultipart } from './multipart';
 import { route, type BodyReader, type HeaderReader } from './route';
 import { Extraction, ExtractionPage } from './views';
@@ -41,12 +41,6 @@ const idempotencyKey: HeaderReader<string | undefined> = {
 /** Base64 and JSON envelopes grow a document; past this the request cannot be within limits. */
 function maxBodyBytes(services: Services): number {
   return Math.ceil((services.config.MAX_DOCUMENT_BYTES * 4) / 3) + 64 * 1024;
-}
-
-function rawBody(req: { rawBody?: Buffer; body?: unknown }): Buffer {
-  if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
-  if (Buffer.isBuffer(req.body)) return req.body;
-  return Buffer.alloc(0);
 }
 
 async function fromMultipart(body: Buffer, contentType: string): Promise<Submission> {
@@ -88,18 +82,12 @@ async function fromMultipart(body: Buffer, contentType: string): Promise<Submiss
 const submission: BodyReader<Submission> = {
   content: { 'application/json': CreateExtractionBody, 'multipart/form-data': MultipartExtraction },
   required: true,
-  read: async (req: Request, services: Services) => {
-    const body = rawBody(req);
-    if (body.length > maxBodyBytes(services)) {
-      throw payloadTooLarge(`the request exceeds ${String(maxBodyBytes(services))} bytes`);
+  maxBytes: maxBodyBytes,
+  read: async (body) => {
+    if (isJson(body)) return fromJsonBody(CreateExtractionBody.parse(jsonObjectValue(body)));
+    if (body.mediaType === 'multipart/form-data') {
+      return fromMultipart(body.bytes, body.contentType ?? '');
     }
-    if (req.is('application/json')) {
-      if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
-        throw badRequest('invalid_request', 'the request body must be a JSON object');
-      }
-      return fromJsonBody(CreateExtractionBody.parse(req.body));
-    }
-    if (req.is('multipart/form-data')) return fromMultipart(body, req.get('content-type') ?? '');
     throw unsupportedMediaType('send application/json or multipart/form-data');
   },
 };

@@ -34,7 +34,14 @@ const onboard = route({
   auth: 'operator',
   body: parsedBody(OnboardBody),
   summary: 'Onboard a tenant: its KEK, its first API key, optionally its first admin and CMEK',
-  ok: [{ status: 201, schema: AnyObject, description: 'The tenant and its first API key' }],
+  ok: [
+    {
+      status: 201,
+      schema: AnyObject,
+      description:
+        "The tenant, its first API key and, with adminEmail, the new admin's one-time sign-in link (both shown once)",
+    },
+  ],
   errors: [400, 409, 422],
   handle: async ({ services, body: { cmekKeyName, ...body } }) => {
     const result =
@@ -52,9 +59,12 @@ const onboard = route({
           identityTenantId: result.tenant.identityTenantId ?? null,
         },
         apiKey: result.apiKey,
+        // { uid, email, signInLink }: the operator hands the link to the admin, and only to them.
         admin: result.admin ?? null,
         kekManagedBy: result.tenant.kekManagedBy ?? 'platform',
       },
+      // The API key and the sign-in link are bearer secrets: no cache may keep them.
+      headers: { 'Cache-Control': 'no-store' },
     };
   },
 });

@@ -27,13 +27,29 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
+/** A request body as the router read it (`http/request-body.ts`), for a `BodyReader`. */
+export interface ReceivedBody {
+  /** The bytes as sent; never inflated (a Content-Encoding other than identity is a 415). */
+  readonly bytes: Buffer;
+  /** The Content-Type header as sent (a multipart boundary is one of its parameters). */
+  readonly contentType: string | undefined;
+  /** `type/subtype` of the Content-Type, lower case; undefined when absent or unparseable. */
+  readonly mediaType: string | undefined;
+}
+
 /** How a route reads its body, and what the document's `requestBody` says about it. */
 export interface BodyReader<T> {
   /** Media type → the schema of what may be sent as that type. */
   readonly content: Readonly<Record<string, z.ZodType>>;
   /** Whether a request must carry a body. */
   readonly required: boolean;
-  read(req: Request, services: Services): T | Promise<T>;
+  /**
+   * The most bytes the router reads (a 413 past it, counted while reading);
+   * `DEFAULT_BODY_LIMIT` (1 MiB) when absent.
+   */
+  readonly maxBytes?: (services: Services) => number;
+  /** A ZodError thrown here is the client's: a 400 `invalid_request` with its details. */
+  read(body: ReceivedBody, services: Services): T | Promise<T>;
 }
 
 /** A request header a route reads; parsed after the query, before the body. */

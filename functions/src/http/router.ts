@@ -2,16 +2,24 @@
  * The router over the functions-framework request: exact method + path patterns, the route
  * declarations run in one fixed order (authenticate, scope, query, headers, body, handler), one
  * catch that maps every error to `{error: {code, message, requestId, details?}}`.
+ *
+ * The body is read here, after authentication, under the route's own limit
+ * (`request-body.ts`): before that, a request costs its headers and nothing more. Only the
+ * client's inputs (query, headers, body) are validated as such: a ZodError from parsing them is
+ * a 400 `invalid_request` naming the fields; one from anywhere else is a row or a message of
+ * ours that no longer parses, a 500 that shows nothing of our records' shape.
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { ZodError } from 'zod';
-import { AppError } from '../errors';
+import { AppError, badRequest } from '../errors';
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
 import { requireScope } from '../tenancy/api-keys';
 import { authenticate, authenticateOperator } from './auth';
-import type { AnyCaller, Reply, Route, RouteAuth } from './route';
+import { mediaTypeOf } from './body';
+import { DEFAULT_BODY_LIMIT, readBody, restoreBodyHeaders } from './request-body';
+import type { AnyCaller, BodyReader, ReceivedBody, Reply, Route, RouteAuth } from './route';
 
 interface Entry {
   route: Route;
@@ -59,6 +67,7 @@ export class Router {
   }
 
   handle = async (req: Request, res: Response): Promise<void> => {
+    restoreBodyHeaders(req);
     const requestId = randomUUID();
     const started = Date.now();
     const path = (req.path || '/').replace(/\/{2,}/g, '/');
@@ -115,12 +124,17 @@ export class Router {
     requestId: string,
   ): Promise<Reply> {
     const caller = await callerOf(this.services, route.auth, req, requestId);
-    const query: unknown = route.query ? route.query.parse(req.query) : undefined;
+    const { query: querySchema, body: bodyReader } = route;
+    const query: unknown = querySchema
+      ? clientInput('the request is invalid', () => querySchema.parse(req.query))
+      : undefined;
     const headers: Record<string, unknown> = {};
     for (const [key, header] of Object.entries(route.headers ?? {})) {
-      headers[key] = header.parse(req.get(header.name));
+      headers[key] = clientInput('the request is invalid', () =>
+        header.parse(req.get(header.name)),
+      );
     }
-    const body = route.body ? await route.body.read(req, this.services) : undefined;
+    const body = bodyReader ? await this.readBody(req, bodyReader) : undefined;
     return route.handle({
       services: this.services,
       req,
@@ -132,10 +146,50 @@ export class Router {
       ...caller,
     });
   }
+
+  /** The route's body, read under its limit and handed to its reader. */
+  private async readBody(req: Request, reader: BodyReader<unknown>): Promise<unknown> {
+    const limit = reader.maxBytes?.(this.services) ?? DEFAULT_BODY_LIMIT;
+    const contentType = req.get('content-type');
+    const received: ReceivedBody = {
+      bytes: await readBody(req, limit),
+      contentType,
+      mediaType: mediaTypeOf(contentType),
+    };
+    try {
+      return await reader.read(received, this.services);
+    } catch (err) {
+      throw err instanceof ZodError ? invalidInput('the request body is invalid', err) : err;
+    }
+  }
 }
 
+/** A client input's ZodError, in the words of this API: 400 and the fields it got wrong. */
+function invalidInput(message: string, err: ZodError): AppError {
+  return badRequest(
+    'invalid_request',
+    message,
+    err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  );
+}
+
+/** Parses a client input: its ZodError is the client's 400, not one of ours. */
+function clientInput<T>(message: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw err instanceof ZodError ? invalidInput(message, err) : err;
+  }
+}
+
+/**
+ * The reply for an error. A 4xx AppError says what the client did wrong, with its details. A
+ * 5xx one keeps its stable code, but its message and details are ours (key names, paths,
+ * causes): they go to the log (`request_failed`), never to the caller. Anything else, a
+ * ZodError from our own data included, is a bare 500 `internal`.
+ */
 export function toErrorReply(err: unknown, requestId: string): Reply {
-  if (err instanceof AppError) {
+  if (err instanceof AppError && err.status < 500) {
     return {
       status: err.status,
       headers: err.headers,
@@ -149,17 +203,11 @@ export function toErrorReply(err: unknown, requestId: string): Reply {
       },
     };
   }
-  if (err instanceof ZodError) {
+  if (err instanceof AppError) {
     return {
-      status: 400,
-      body: {
-        error: {
-          code: 'invalid_request',
-          message: 'the request body is invalid',
-          requestId,
-          details: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        },
-      },
+      status: err.status,
+      headers: err.headers,
+      body: { error: { code: err.code, message: 'internal error', requestId } },
     };
   }
   return {

@@ -71,6 +71,12 @@ export const ApiKey = z
     lastUsedAt: z.string().nullable(),
     token: z.string().optional().describe('The secret, shown once when a key is issued.'),
     rotatedFrom: z.string().optional(),
+    rotatedTo: z
+      .string()
+      .optional()
+      .describe(
+        'The one key that replaced this one; during the overlap this key still works until its expiresAt.',
+      ),
   })
   .meta({ id: 'ApiKey' });
 

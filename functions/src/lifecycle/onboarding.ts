@@ -3,8 +3,14 @@
  * a first API key and, optionally, a first admin person (a Firebase Auth user whose custom
  * claims name the tenant and the admin role). Shared by the `ops` function, the CLI and the
  * local stack's seeding.
+ *
+ * The admin is always a new account, made here: an account that already holds the email (in
+ * the tenant's Identity Platform tenant, or the project's pool) is refused, never promoted, as
+ * anyone may have signed up with someone else's address, unverified, with a password of their
+ * own. The new account has no password; the admin sets one through the one-time link the
+ * onboarding returns, which the operator delivers to them.
  */
-import type { Auth, TenantAwareAuth, UserRecord } from 'firebase-admin/auth';
+import type { Auth, TenantAwareAuth } from 'firebase-admin/auth';
 import { z } from 'zod';
 import { conflict, badRequest } from '../errors';
 import { log } from '../logging';
@@ -26,7 +32,7 @@ export interface OnboardRequest {
   tenantId: string;
   name: string;
   providers?: { primary: ProviderName; fallback: ProviderName | null };
-  /** The first admin person: created in Firebase Auth if missing, given the tenant's claims. */
+  /** The first admin person: a new Firebase Auth account, given the tenant's claims. */
   adminEmail?: string;
   /** A dedicated tenant's own Firestore database. */
   databaseId?: string;
@@ -43,7 +49,12 @@ export interface OnboardRequest {
 export interface OnboardResult {
   tenant: TenantProfile;
   apiKey: { keyId: string; token: string };
-  admin?: { uid: string; email: string; created: boolean };
+  /**
+   * The new admin account and the one-time link (a Firebase password-reset link) through which
+   * the admin sets a password and so can sign in. A bearer secret, like the API key: shown
+   * once, delivered to the admin only, never logged.
+   */
+  admin?: { uid: string; email: string; signInLink: string };
 }
 
 /** The Auth instance holding the tenant's people: the identity tenant's, or the project's. */
@@ -55,33 +66,37 @@ async function peopleAuth(
   return identityTenantId ? auth.tenantManager().authForTenant(identityTenantId) : auth;
 }
 
-function isUserNotFound(err: unknown): boolean {
-  return (err as { code?: unknown }).code === 'auth/user-not-found';
+function authErrorCode(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code;
 }
 
+const emailInUse = () =>
+  conflict(
+    'admin_email_in_use',
+    'an account with this email already exists; onboarding creates the admin and never reuses one',
+  );
+
 /**
- * The admin's user, made if missing, without claims yet. A person who already belongs to
- * another tenant is refused: onboarding must never move someone out of their tenant.
+ * The admin's account, new, without claims yet (so it can do nothing until the tenant exists).
+ * Any account holding the email is refused: the look-up covers pools that allow several
+ * accounts per email, `email-already-exists` a concurrent sign-up between the two calls.
  */
-async function prepareAdmin(
-  auth: Auth | TenantAwareAuth,
-  email: string,
-  tenantId: string,
-): Promise<{ user: UserRecord; created: boolean }> {
-  let user: UserRecord;
-  let created = false;
+async function createAdmin(auth: Auth | TenantAwareAuth, email: string): Promise<string> {
+  const existing = await auth.getUserByEmail(email).then(
+    () => true,
+    (err: unknown) => {
+      if (authErrorCode(err) === 'auth/user-not-found') return false;
+      throw err;
+    },
+  );
+  if (existing) throw emailInUse();
   try {
-    user = await auth.getUserByEmail(email);
+    const user = await auth.createUser({ email, emailVerified: false, disabled: false });
+    return user.uid;
   } catch (err) {
-    if (!isUserNotFound(err)) throw err;
-    user = await auth.createUser({ email, emailVerified: false, disabled: false });
-    created = true;
+    if (authErrorCode(err) === 'auth/email-already-exists') throw emailInUse();
+    throw err;
   }
-  const current: unknown = user.customClaims?.tenant_id;
-  if (current !== undefined && current !== tenantId) {
-    throw conflict('admin_email_in_use', 'this person already belongs to another tenant');
-  }
-  return { user, created };
 }
 
 export function tenantKekId(tenantId: string): string {
@@ -117,10 +132,46 @@ export async function onboardTenant(
     throw conflict('tenant_exists', 'the tenant already exists');
   // The person first (without claims, so they can do nothing yet): a conflict stops here,
   // before anything of the tenant is written.
-  const auth =
-    adminEmail === undefined ? undefined : await peopleAuth(services, request.identityTenantId);
-  const admin =
-    auth && adminEmail !== undefined ? await prepareAdmin(auth, adminEmail, tenantId) : undefined;
+  const people =
+    adminEmail === undefined
+      ? undefined
+      : { auth: await peopleAuth(services, request.identityTenantId), email: adminEmail };
+  const adminUid = people && (await createAdmin(people.auth, people.email));
+  let result: OnboardResult;
+  try {
+    result = await provisionTenant(services, request);
+    if (people && adminUid !== undefined) {
+      await people.auth.setCustomUserClaims(adminUid, { tenant_id: tenantId, role: 'admin' });
+      // Firebase's password-reset link for an account without a password: following it sets
+      // the first one (https://firebase.google.com/docs/auth/admin/email-action-links; the
+      // Auth emulator's link sets it too and marks the email verified).
+      const signInLink = await people.auth.generatePasswordResetLink(people.email);
+      result = { ...result, admin: { uid: adminUid, email: people.email, signInLink } };
+    }
+  } catch (err) {
+    // The account goes again: its link was never handed out, and a retry must not find the
+    // email taken. (A crash instead leaves it behind, without a password and its link never
+    // shown; a retry then answers admin_email_in_use until an operator deletes the account.)
+    if (people && adminUid !== undefined)
+      await people.auth.deleteUser(adminUid).catch(() => undefined);
+    throw err;
+  }
+  log('tenant_onboarded', {
+    tenantId,
+    keyId: result.apiKey.keyId,
+    adminUid,
+    databaseId: request.databaseId,
+    identityTenantId: request.identityTenantId,
+  });
+  return result;
+}
+
+/** The tenant's KEK, wrapping key, profile and first API key. */
+async function provisionTenant(
+  services: Services,
+  request: OnboardRequest,
+): Promise<OnboardResult> {
+  const { tenantId } = request;
   const ring = services.config.KMS_KEY_RING;
   await services.keyManager.ensureKeyRing(ring);
   const kekName = await services.keyManager.ensureSymmetricKey(
@@ -160,26 +211,5 @@ export async function onboardTenant(
     revokedAt: null,
     createdBy: 'onboarding',
   });
-  if (auth && admin) {
-    // Merged, so claims the person holds for other purposes (an operator's) stay.
-    await auth.setCustomUserClaims(admin.user.uid, {
-      ...admin.user.customClaims,
-      tenant_id: tenantId,
-      role: 'admin',
-    });
-  }
-  log('tenant_onboarded', {
-    tenantId,
-    keyId: issued.keyId,
-    adminUid: admin?.user.uid,
-    databaseId: request.databaseId,
-    identityTenantId: request.identityTenantId,
-  });
-  return {
-    tenant,
-    apiKey: { keyId: issued.keyId, token: issued.token },
-    ...(admin && adminEmail !== undefined
-      ? { admin: { uid: admin.user.uid, email: adminEmail, created: admin.created } }
-      : {}),
-  };
+  return { tenant, apiKey: { keyId: issued.keyId, token: issued.token } };
 }

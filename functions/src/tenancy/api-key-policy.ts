@@ -1,6 +1,9 @@
 /**
  * What a tenant's admins may do with its API keys: issue one (never with a scope the issuer
- * lacks, expiring within a year), revoke one now, rotate one with an overlap window. `apiKeys`
+ * lacks, expiring within a year), revoke one now, rotate one with an overlap window. A key that
+ * issues or rotates a key hands on at most what it has: its scopes, and its own lifetime (its
+ * expiry, or the end of its overlap once it was rotated), so a leaked short-lived key cannot
+ * mint a permanent one. A person (ID token) is bounded by the policy maximum only. `apiKeys`
  * is a global collection, so every operation takes the caller's tenant and treats another
  * tenant's key exactly like an unknown one: the same 404, nothing written, the attempt logged.
  */
@@ -72,6 +75,34 @@ function requireGrantable(principal: Principal, scopes: readonly ApiKeyScope[]):
 }
 
 /**
+ * The new key's expiry within its issuer's lifetime. An API key issuer's end (`validUntil`)
+ * caps it: an expiry asked beyond it is refused (403 `lifetime_escalation`), an implicit one
+ * (none asked, or inherited by a rotation) is cut to it. A person's ID token caps nothing.
+ */
+function withinIssuer(
+  principal: Principal,
+  requested: string | undefined,
+  implicit: string | null,
+): string | null {
+  const end = principal.kind === 'apiKey' ? principal.validUntil : null;
+  if (end === null) return requested ?? implicit;
+  if (requested !== undefined) {
+    if (Date.parse(requested) <= Date.parse(end)) return requested;
+    log('auth_denied', {
+      requestId: principal.requestId,
+      reason: 'lifetime_escalation',
+      keyId: principal.kind === 'apiKey' ? principal.keyId : undefined,
+      tenantId: principal.tenantId,
+    });
+    throw forbidden(
+      'lifetime_escalation',
+      'a key cannot be made to outlive the key that issues it',
+    );
+  }
+  return implicit === null || Date.parse(implicit) > Date.parse(end) ? end : implicit;
+}
+
+/**
  * A rotated key keeps its predecessor's lifetime policy: a key that expired 90 days after its
  * creation is replaced by one that expires 90 days from now (at most a year); no expiry stays none.
  */
@@ -106,14 +137,21 @@ async function readBack(admin: KeyAdmin, keyId: string): Promise<ApiKeyRecord> {
   return stored;
 }
 
-/** Issues a key of the tenant: 403 `scope_escalation`, 400 `invalid_expiry`. */
+/**
+ * Issues a key of the tenant: 403 `scope_escalation` or `lifetime_escalation`, 400
+ * `invalid_expiry`. Without an asked expiry, a key issued by a key expires with its issuer.
+ */
 export async function createTenantApiKey(
   admin: KeyAdmin,
   request: NewApiKey,
 ): Promise<IssuedTenantKey> {
   const scopes = API_KEY_SCOPES.filter((s) => request.scopes.includes(s));
   requireGrantable(admin.principal, scopes);
-  const expiresAt = checkedExpiry(request.expiresAt, new Date()) ?? null;
+  const expiresAt = withinIssuer(
+    admin.principal,
+    checkedExpiry(request.expiresAt, new Date()),
+    null,
+  );
   const issued = issueApiKey(admin.pepper);
   await admin.platform.createApiKey(issued.keyId, {
     tenantId: admin.tenantId,
@@ -135,8 +173,10 @@ export async function revokeTenantApiKey(admin: KeyAdmin, keyId: string): Promis
 
 /**
  * Replaces a key of the tenant: the new one has the old one's name and scopes and, unless asked
- * otherwise, its lifetime; the old one keeps working for the overlap. 404 for a key not the
- * tenant's, 409 `key_revoked`/`key_expired`, 403 `scope_escalation`, 400 `invalid_expiry`.
+ * otherwise, its lifetime (cut to a rotating key's own); the old one keeps working for the
+ * overlap, which becomes its expiry, and names its one successor. 404 for a key not the
+ * tenant's, 409 `key_revoked`/`key_expired`/`already_rotated`, 403
+ * `scope_escalation`/`lifetime_escalation`, 400 `invalid_expiry`.
  */
 export async function rotateTenantApiKey(
   admin: KeyAdmin,
@@ -145,6 +185,8 @@ export async function rotateTenantApiKey(
 ): Promise<IssuedTenantKey> {
   const now = new Date();
   const requestedExpiry = checkedExpiry(rotation.expiresAt, now);
+  // An asked expiry beyond the rotating key's own is refused before anything is written.
+  if (requestedExpiry !== undefined) withinIssuer(admin.principal, requestedExpiry, null);
   const overlapMs = (rotation.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
   const issued = issueApiKey(admin.pepper);
   const old = await admin.platform.rotateApiKey(
@@ -158,13 +200,19 @@ export async function rotateTenantApiKey(
           throw conflict('key_revoked', 'a revoked key cannot be rotated');
         if (previous.expiresAt !== null && Date.parse(previous.expiresAt) <= now.getTime())
           throw conflict('key_expired', 'an expired key cannot be rotated');
+        if (previous.rotatedTo !== undefined) {
+          throw conflict(
+            'already_rotated',
+            `this key was already rotated to ${previous.rotatedTo}: rotate that key instead`,
+          );
+        }
         requireGrantable(admin.principal, previous.scopes);
         return {
           tenantId: admin.tenantId,
           hash: issued.hash,
           scopes: previous.scopes,
           name: previous.name,
-          expiresAt: requestedExpiry ?? inheritedExpiry(previous, now),
+          expiresAt: withinIssuer(admin.principal, requestedExpiry, inheritedExpiry(previous, now)),
           revokedAt: null,
           createdBy: actorLabel(actorOf(admin.principal)),
           rotatedFrom: keyId,

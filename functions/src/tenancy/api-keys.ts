@@ -38,7 +38,19 @@ export interface ApiKeyPrincipal {
   keyId: string;
   tenantId: string;
   scopes: readonly ApiKeyScope[];
+  /**
+   * When the key stops working: its expiry or a revocation already scheduled (a rotated key's
+   * overlap), whichever comes first; null when neither is set. What it issues ends no later.
+   */
+  validUntil: string | null;
   requestId?: string;
+}
+
+/** The earlier of two instants, null meaning never. */
+function earliest(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
 }
 
 // Compared against when the key id is unknown, so a miss costs the same HMAC as a hit.
@@ -80,7 +92,14 @@ export async function verifyApiKey(
   if (now.getTime() - last > TOUCH_INTERVAL_MS) {
     await platform.touchApiKey(parsed.keyId);
   }
-  return { kind: 'apiKey', keyId: parsed.keyId, tenantId: record.tenantId, scopes: record.scopes };
+  return {
+    kind: 'apiKey',
+    keyId: parsed.keyId,
+    tenantId: record.tenantId,
+    scopes: record.scopes,
+    // Both are in the future here: a past one was refused above.
+    validUntil: earliest(record.expiresAt, record.revokedAt),
+  };
 }
 
 /** What `requireScope` needs of a principal (an API key's or a person's, see identity.ts). */

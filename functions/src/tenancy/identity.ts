@@ -10,7 +10,9 @@
  *
  * The ID token verifier is injected: the firebase-admin one in production and on the local
  * stack, a stub in unit tests (the Auth emulator's tokens are unsigned, so they prove nothing
- * about signature checks).
+ * about signature checks). The firebase-admin one outside emulator mode, refusing `alg: none`,
+ * unknown keys and bad signatures, is exercised offline by test/e2e/hardening-identity.test.ts;
+ * a deployed instance never runs in emulator mode (`deployedSwitchProblems` in config.ts).
  */
 import type { Auth } from 'firebase-admin/auth';
 import { forbidden, InternalError, unauthenticated } from '../errors';

@@ -99,6 +99,8 @@ export const ApiKeyRecordSchema = z.object({
   createdBy: z.string().optional(),
   /** The key this one replaced through rotation. */
   rotatedFrom: z.string().optional(),
+  /** The one key that replaced this one: a key is rotated once (rotate the successor next). */
+  rotatedTo: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecordSchema>;
 
@@ -273,14 +275,15 @@ export class PlatformDb {
   }
 
   /**
-   * Rotation in one transaction: schedules the old key's revocation at `revokeAt` (or keeps an
-   * earlier one) and creates the replacement. Returns undefined when the old key is unknown or
-   * belongs to another tenant; nothing is written then.
+   * Rotation in one transaction: the old key expires at `overlapEnd` (or keeps an earlier
+   * expiry), names its successor, and the replacement is created. Returns undefined when the
+   * old key is unknown or belongs to another tenant; nothing is written then. `next.record`
+   * may throw to refuse (a revoked, expired or already rotated key).
    */
   async rotateApiKey(
     tenantId: string,
     oldKeyId: string,
-    revokeAt: Date,
+    overlapEnd: Date,
     next: { keyId: string; record: (old: ApiKeyRecord) => Omit<ApiKeyRecord, 'createdAt'> },
   ): Promise<ApiKeyRecord | undefined> {
     return this.db.runTransaction(async (tx) => {
@@ -288,7 +291,11 @@ export class PlatformDb {
       if (!old) return undefined;
       const record = next.record(old);
       if (record.tenantId !== tenantId) return undefined;
-      this.revokeNoLaterThan(tx, oldKeyId, old, revokeAt);
+      const expiresAt =
+        old.expiresAt !== null && Date.parse(old.expiresAt) <= overlapEnd.getTime()
+          ? old.expiresAt
+          : overlapEnd.toISOString();
+      tx.update(this.db.doc(`apiKeys/${oldKeyId}`), { expiresAt, rotatedTo: next.keyId });
       tx.create(this.db.doc(`apiKeys/${next.keyId}`), { ...record, createdAt: COMMIT_TIME });
       return old;
     });
