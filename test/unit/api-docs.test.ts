@@ -125,28 +125,52 @@ describe('docs/api.md errors', () => {
     expect(ErrorBody.safeParse(JSON.parse(example)).success).toBe(true);
   });
 
-  it('lists only codes the code can answer, each under its status', () => {
-    const sources = sourceFiles(path.join(root, 'functions/src'))
-      .filter((f) => !f.includes(`${path.sep}cli${path.sep}`))
+  const sources = sourceFiles(path.join(root, 'functions/src'))
+    .filter((f) => !f.includes(`${path.sep}cli${path.sep}`))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+
+  /** `status code` for each code in the table, under the status of its row. */
+  function documentedCodes(markdown: string): string[] {
+    return tableRows(section(markdown, 'Errors')).flatMap(([status, codes]) =>
+      [...(codes ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => `${String(status)} ${m[1] ?? ''}`),
+    );
+  }
+
+  it('lists every code the functions answer with, under its status, and no other', () => {
+    const thrown = [...thrownCodes(sources)].sort();
+    expect(thrown).toEqual(expect.arrayContaining(['403 insufficient_scope', '500 kms_integrity']));
+    expect([...new Set(documentedCodes(doc))].sort()).toEqual(thrown);
+  });
+
+  it('fails when a code is missing or filed under another status (the check can fail)', () => {
+    const moved = doc
+      .replace('`not_sealed`, ', '')
+      .replace('`route_not_found`', '`route_not_found`, `not_sealed`');
+    const thrown = thrownCodes(sources);
+    const documented = new Set(documentedCodes(moved));
+    expect([...thrown].filter((c) => !documented.has(c))).toEqual(['409 not_sealed']);
+    expect([...documented].filter((c) => !thrown.has(c))).toEqual(['404 not_sealed']);
+  });
+
+  it('lists the error codes of a failed extraction', () => {
+    const failures = tableRows(section(doc, 'Extractions and their results'))
+      .map((c) => c[0] ?? '')
+      .filter((c) => /^`[a-z_]+`$/.test(c))
+      .map((c) => c.replace(/`/g, ''));
+    const extraction = sourceFiles(path.join(root, 'functions/src/extraction'))
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
-    const rows = tableRows(errors);
-    expect(rows.map((c) => c[0])).toEqual(
-      expect.arrayContaining(['400', '401', '403', '404', '409', '422', '429', '500']),
-    );
-    const answerable = answerableCodes(sources);
-    const unknown: string[] = [];
-    for (const [status, codes] of rows) {
-      for (const [, code] of (codes ?? '').matchAll(/`([a-z_]+)`/g)) {
-        const statuses = answerable.get(code ?? '');
-        if (!statuses?.has(Number(status)))
-          unknown.push(
-            `${String(status)} ${String(code)} (the code answers ${[...(statuses ?? [])].join(', ') || 'nothing'})`,
-          );
-      }
-    }
-    expect(answerable.get('insufficient_scope')).toEqual(new Set([403]));
-    expect(unknown).toEqual([]);
+    const thrown = [
+      ...extraction.matchAll(/TerminalExtractionError\(\s*'([a-z_]+)'/g),
+      // The dead-letter worker's code for a message that never succeeded.
+      ...readFileSync(path.join(root, 'functions/src/extraction/dead-letter.ts'), 'utf8').matchAll(
+        /code: '([a-z_]+)'/g,
+      ),
+    ].map((m) => m[1] ?? '');
+    expect(failures.filter((c) => !new RegExp(`'${c}'`).test(extraction))).toEqual([]);
+    expect(thrown.filter((c) => !failures.includes(c))).toEqual([]);
+    expect(failures).toEqual(expect.arrayContaining(['provider_unavailable', 'processing_failed']));
   });
 });
 
@@ -158,17 +182,21 @@ const HELPER_STATUS: Record<string, number> = {
   unprocessable: 422,
 };
 
-/** Each error code the sources throw, with the statuses it is thrown with (errors.ts helpers). */
-function answerableCodes(sources: string): Map<string, Set<number>> {
-  const found = new Map<string, Set<number>>();
-  const add = (code: string, status: number) =>
-    found.set(code, (found.get(code) ?? new Set()).add(status));
+/**
+ * `status code` for each error the sources throw: through the errors.ts helpers, an AppError
+ * (or subclass) with its status, or an InternalError subclass (500).
+ */
+function thrownCodes(sources: string): Set<string> {
+  const found = new Set<string>();
   for (const m of sources.matchAll(
     /\b(badRequest|unauthenticated|forbidden|conflict|unprocessable)\(\s*'([a-z_]+)'/g,
   ))
-    add(m[2] ?? '', HELPER_STATUS[m[1] ?? ''] ?? 0);
+    found.add(`${String(HELPER_STATUS[m[1] ?? ''])} ${m[2] ?? ''}`);
   for (const m of sources.matchAll(/\b(?:new AppError|super)\(\s*(\d{3}),\s*'([a-z_]+)'/g))
-    add(m[2] ?? '', Number(m[1]));
+    found.add(`${m[1] ?? ''} ${m[2] ?? ''}`);
+  for (const m of sources.matchAll(/\bsuper\(\s*'([a-z_]+)'/g)) found.add(`500 ${m[1] ?? ''}`);
+  for (const m of sources.matchAll(/new AppError\(\s*(\d{3}),\s*'([a-z_]+)'/g))
+    found.add(`${m[1] ?? ''} ${m[2] ?? ''}`);
   return found;
 }
 
