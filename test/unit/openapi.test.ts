@@ -1,9 +1,15 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { createApiRouter } from '../../functions/src/http/api';
-import { buildOpenApi, UndocumentedRouteError } from '../../functions/src/http/openapi';
+import {
+  buildOpenApi,
+  SCOPE_EXTENSION,
+  UndocumentedRouteError,
+} from '../../functions/src/http/openapi';
+import { createOpsRouter } from '../../functions/src/http/ops';
 import { route } from '../../functions/src/http/route';
 import type { Services } from '../../functions/src/services';
+import { WEBHOOK_EVENTS } from '../../functions/src/webhooks/events';
 
 // Registering routes touches no service; handlers are never called here.
 const routes = createApiRouter({} as Services).list();
@@ -110,6 +116,107 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(post.requestBody.content)).toEqual([
       'application/json',
       'multipart/form-data',
+    ]);
+  });
+});
+
+interface Operation {
+  description?: string;
+  security?: Record<string, string[]>[];
+  [SCOPE_EXTENSION]?: string;
+}
+
+function operationOf(doc: Record<string, unknown>, method: string, pattern: string): Operation {
+  const path = pattern.replace(/:([a-zA-Z]+)/g, '{$1}');
+  const op = (doc.paths as Record<string, Record<string, Operation>>)[path]?.[method.toLowerCase()];
+  if (!op) throw new Error(`${method} ${path} is not in the document`);
+  return op;
+}
+
+describe('scopes per route (issue 18)', () => {
+  const scoped = routes.flatMap((r) =>
+    typeof r.auth === 'object' ? [{ route: r, scope: r.auth.scope }] : [],
+  );
+
+  it('states the scope of every scoped route: extension, security requirement, description', () => {
+    expect(scoped.length).toBeGreaterThan(10);
+    for (const { route: r, scope } of scoped) {
+      const op = operationOf(document, r.method, r.pattern);
+      expect({ route: `${r.method} ${r.pattern}`, scope: op[SCOPE_EXTENSION] }).toEqual({
+        route: `${r.method} ${r.pattern}`,
+        scope,
+      });
+      expect(op.security).toEqual([{ bearer: [scope] }]);
+      expect(op.description).toContain(`\`${scope}\``);
+    }
+  });
+
+  it('says an open route needs nothing, and names no scope for it', () => {
+    for (const r of routes.filter((x) => x.auth === 'none')) {
+      const op = operationOf(document, r.method, r.pattern);
+      expect(op.security).toEqual([]);
+      expect(op[SCOPE_EXTENSION]).toBeUndefined();
+    }
+    expect(operationOf(document, 'GET', '/v1/openapi.json').security).toEqual([]);
+  });
+
+  it('says an operator route needs an operator ID token (the ops function)', () => {
+    const ops = createOpsRouter({} as Services).list();
+    const opsDocument = buildOpenApi(ops);
+    expect(ops.length).toBeGreaterThan(0);
+    for (const r of ops) {
+      expect(r.auth).toBe('operator');
+      const op = operationOf(opsDocument, r.method, r.pattern);
+      expect(op.description).toMatch(/platform_role.*operator/);
+      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(op[SCOPE_EXTENSION]).toBeUndefined();
+    }
+  });
+
+  it('fails when a scope is changed in a declaration (the check can fail)', () => {
+    const changed = routes.map((r) =>
+      r.method === 'GET' && r.pattern === '/v1/api-keys'
+        ? { ...r, auth: { scope: 'extractions:read' as const } }
+        : r,
+    );
+    const op = operationOf(buildOpenApi(changed), 'GET', '/v1/api-keys');
+    expect(op[SCOPE_EXTENSION]).toBe('extractions:read');
+    expect(operationOf(document, 'GET', '/v1/api-keys')[SCOPE_EXTENSION]).toBe('keys:admin');
+  });
+});
+
+describe('webhooks in the document (issue 18)', () => {
+  type Webhooks = Record<
+    string,
+    {
+      post: {
+        parameters: { name: string; in: string; required: boolean }[];
+        requestBody: { content: Record<string, { schema: { $ref: string } }> };
+      };
+    }
+  >;
+
+  it('describes every event the API sends, signed with Provenant-Signature', () => {
+    const webhooks = document.webhooks as Webhooks;
+    expect(Object.keys(webhooks)).toEqual([...WEBHOOK_EVENTS]);
+    for (const event of WEBHOOK_EVENTS) {
+      const post = webhooks[event]?.post;
+      expect(post?.parameters).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'Provenant-Signature', in: 'header', required: true }),
+        ]),
+      );
+      expect(post?.requestBody.content['application/json']?.schema.$ref).toBe(
+        '#/components/schemas/WebhookEvent',
+      );
+    }
+    const schemas = (document.components as { schemas: Record<string, { properties: object }> })
+      .schemas;
+    expect(Object.keys(schemas.WebhookEvent?.properties ?? {})).toEqual([
+      'id',
+      'type',
+      'createdAt',
+      'data',
     ]);
   });
 });

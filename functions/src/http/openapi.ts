@@ -3,8 +3,17 @@
  * declarations: their summaries, auth, query, header and body readers and answers, with the
  * same zod schemas that validate requests. A declaration cannot omit its documentation (the
  * types require it), and `buildOpenApi` refuses a route that somehow has none.
+ *
+ * Each operation states who may call it three ways, all from its `auth`: a sentence in its
+ * `description`, the scope as the `x-provenant-scope` extension (what a client generator or a
+ * script reads), and a `security` requirement naming the scope as a role of the bearer scheme.
+ * The webhooks the API sends are the document's top-level `webhooks` (OpenAPI 3.1 §4.8.1).
  */
 import { z } from 'zod';
+import { ROLE_SCOPES, ROLES } from '../tenancy/identity';
+import { API_KEY_SCOPES } from '../tenancy/platform';
+import { WEBHOOK_EVENTS, type WebhookEvent } from '../webhooks/events';
+import { SIGNATURE_HEADER } from '../webhooks/signature';
 import { route, type Route, type RouteAuth } from './route';
 import { AnyObject, ErrorBody } from './views';
 
@@ -48,12 +57,105 @@ function toSchema(
   return relink(json);
 }
 
-/** An open route opts out of the document's bearer security; the others say what they need. */
-function requirement(auth: RouteAuth): { security: [] } | { description: string } {
-  if (auth === 'none') return { security: [] };
-  if (auth === 'operator') return { description: 'Requires a platform operator ID token.' };
-  return { description: `Requires the \`${auth.scope}\` scope.` };
+/** The extension naming an operation's required API key scope. */
+export const SCOPE_EXTENSION = 'x-provenant-scope';
+
+/**
+ * An open route opts out of the document's bearer security; the others say what they need. In
+ * OpenAPI 3.1 a requirement of a non-OAuth scheme may list "role names which are required for
+ * the execution" (§4.8.30.2): the scope is that role, so a generic tool shows it too.
+ */
+function requirement(auth: RouteAuth): Record<string, unknown> {
+  if (auth === 'none') return { description: 'No credentials needed.', security: [] };
+  if (auth === 'operator') {
+    return {
+      description:
+        'Requires a platform operator: a Firebase ID token whose `platform_role` claim is `operator`.',
+      security: [{ bearer: [] }],
+    };
+  }
+  return {
+    description: `Requires the \`${auth.scope}\` scope (an API key issued with it, or an ID token whose role grants it).`,
+    [SCOPE_EXTENSION]: auth.scope,
+    security: [{ bearer: [auth.scope] }],
+  };
 }
+
+/** The body a webhook endpoint receives (webhooks/events.ts `WebhookEvent`). */
+const WebhookEventBody = z
+  .strictObject({
+    id: z
+      .string()
+      .describe('evt_ + 32 hex: the same for every delivery of this outcome; deduplicate on it.'),
+    type: z.enum(WEBHOOK_EVENTS),
+    createdAt: z.string().describe('When the extraction completed (ISO 8601).'),
+    data: z.strictObject({
+      extractionId: z.string(),
+      status: z.string().describe('`succeeded` or `failed`: read the extraction for the rest.'),
+      evidenceId: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'WebhookEvent' });
+
+// The schema and the type the notifier sends must agree both ways, or this does not compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type WebhookEventBodyMatches = Holds<Same<z.infer<typeof WebhookEventBody>, WebhookEvent>>;
+
+const SIGNATURE_DESCRIPTION =
+  "`t=<unix seconds>,v1=<hex HMAC-SHA256>`: the HMAC key is the endpoint's whole signing secret (`whsec_...`, UTF-8), the message is `<t>.<raw body>`. Reject a `t` more than 300 seconds from now. The header may carry more than one `v1` (kept for secret rotation): accept when any matches. See docs/api.md for a verification snippet.";
+
+function webhookOperations(
+  ref: (schema: z.ZodType, io: 'input' | 'output') => Record<string, unknown>,
+): Record<string, unknown> {
+  const webhooks: Record<string, unknown> = {};
+  for (const event of WEBHOOK_EVENTS) {
+    webhooks[event] = {
+      post: {
+        operationId: `webhook${event.replace(/(^|\.)([a-z])/g, (_, _dot: string, c: string) => c.toUpperCase())}`,
+        summary: `The \`${event}\` event, POSTed to each endpoint subscribed to it`,
+        parameters: [
+          {
+            name: SIGNATURE_HEADER,
+            in: 'header',
+            required: true,
+            description: SIGNATURE_DESCRIPTION,
+            schema: { type: 'string', pattern: '^t=\\d+(,v1=[0-9a-f]{64})+$' },
+          },
+          {
+            name: 'Provenant-Event-Id',
+            in: 'header',
+            required: true,
+            description: 'The event id, as in the body.',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'Provenant-Event-Type',
+            in: 'header',
+            required: true,
+            description: 'The event type, as in the body.',
+            schema: { type: 'string', enum: [event] },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: ref(WebhookEventBody, 'output') } },
+        },
+        responses: {
+          '2XX': { description: 'Delivered; any other answer (or none in time) is retried.' },
+        },
+      },
+    };
+  }
+  return webhooks;
+}
+
+const BEARER_DESCRIPTION = [
+  'An API key (`pvn_<keyId>_<secret>`) or a Firebase ID token whose `tenant_id` claim names the tenant and whose `role` claim grants scopes.',
+  `Scopes: ${API_KEY_SCOPES.map((s) => `\`${s}\``).join(', ')}.`,
+  `Roles: ${ROLES.map((r) => `\`${r}\` (${ROLE_SCOPES[r].join(', ')})`).join('; ')}.`,
+  `Each operation names its scope in \`${SCOPE_EXTENSION}\` and in its security requirement.`,
+].join(' ');
 
 export class UndocumentedRouteError extends Error {
   override readonly name = 'UndocumentedRouteError';
@@ -159,13 +261,10 @@ export function buildOpenApi(routes: readonly Route[]): {
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     paths,
+    webhooks: webhookOperations(ref),
     components: {
       securitySchemes: {
-        bearer: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'An API key (pvn_...) or a Firebase ID token with tenant claims.',
-        },
+        bearer: { type: 'http', scheme: 'bearer', description: BEARER_DESCRIPTION },
       },
       schemas: components,
     },
