@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { conflict } from '../errors';
 import { objectAad, openBytes, sealBytes, type ObjectRef } from '../crypto/envelope';
 import type { Services } from '../services';
+import { log } from '../logging';
 import { COMMIT_TIME, isValidId } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { WEBHOOK_EVENTS, type WebhookEventType } from './events';
@@ -79,6 +80,16 @@ export async function createWebhook(
     createdAt: COMMIT_TIME,
     secret: { wrapped: sealed.toString('base64'), algorithm: 'AES-256-GCM' },
   });
+  // The count above can be raced by concurrent registrations: the oldest endpoints keep their
+  // places and one created past the limit is removed again, so the limit holds.
+  const all = await db.list('webhooks', { orderBy: [['createdAt', 'asc']] });
+  if (all.findIndex((w) => w.id === id) >= MAX_WEBHOOKS_PER_TENANT) {
+    await db.delete('webhooks', id);
+    throw conflict(
+      'webhook_limit',
+      `a tenant has at most ${String(MAX_WEBHOOKS_PER_TENANT)} webhook endpoints`,
+    );
+  }
   const stored = await getWebhook(services, tenant, id);
   if (!stored) throw new Error('the new webhook could not be read back');
   return { webhook: toWebhookView(id, stored), secret };
@@ -101,7 +112,14 @@ export async function listWebhooks(
   const rows = await services.platform.tenantDb(tenant).list('webhooks', {
     limit: MAX_WEBHOOKS_PER_TENANT * 2,
   });
-  return rows.map((row) => ({ id: row.id, record: WebhookRecordSchema.parse(row.data) }));
+  // Only the server writes webhooks (firestore.rules); a row that does not parse anyway (an
+  // old client write, a manual edit) is skipped and logged, never allowed to stall deliveries.
+  return rows.flatMap((row) => {
+    const parsed = WebhookRecordSchema.safeParse(row.data);
+    if (parsed.success) return [{ id: row.id, record: parsed.data }];
+    log('webhook_record_invalid', { tenantId: tenant.id, webhookId: row.id });
+    return [];
+  });
 }
 
 /** False when the endpoint does not exist (in this tenant). */
