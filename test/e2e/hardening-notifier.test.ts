@@ -169,3 +169,51 @@ describe('finding 11: webhook limits', () => {
     expect(result.outcome).toBe('timeout');
   });
 });
+
+describe('issue 18: deleting twice answers the same everywhere', () => {
+  it('a webhook, an API key and an erasure: 204 and 204 again; an id never the tenant’s: 404', async () => {
+    const { key } = await newTenant('delete-twice');
+    const url = await listen((_req, res) => {
+      res.writeHead(200).end();
+    });
+    const hook = await callApi('/v1/webhooks', {
+      method: 'POST',
+      key,
+      body: { url, events: ['extraction.succeeded'] },
+    });
+    const hookId = (hook.body as { id: string }).id;
+    const apiKey = await callApi('/v1/api-keys', {
+      method: 'POST',
+      key,
+      body: { name: 'to delete', scopes: ['extractions:read'] },
+    });
+    const keyId = (apiKey.body as { keyId: string }).keyId;
+    const done = await extractInvoice(key, 'Vendor: Twice\nTotal: 1.00');
+    for (const path of [
+      `/v1/webhooks/${hookId}`,
+      `/v1/api-keys/${keyId}`,
+      `/v1/extractions/${done.id}`,
+    ]) {
+      const first = await callApi(path, { method: 'DELETE', key });
+      const second = await callApi(path, { method: 'DELETE', key });
+      expect({ path, first: first.status, second: second.status }).toEqual({
+        path,
+        first: 204,
+        second: 204,
+      });
+    }
+    for (const path of [
+      '/v1/webhooks/wh_never',
+      '/v1/api-keys/0000000000000000',
+      '/v1/extractions/ex_never',
+    ]) {
+      expect({ path, status: (await callApi(path, { method: 'DELETE', key })).status }).toEqual({
+        path,
+        status: 404,
+      });
+    }
+    // The deleted endpoint is gone from the listing, and its secret from the database.
+    const listed = await callApi('/v1/webhooks', { key });
+    expect(JSON.stringify(listed.body)).not.toContain(hookId);
+  }, 60_000);
+});

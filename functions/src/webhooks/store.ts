@@ -11,7 +11,7 @@ import { objectAad, openBytes, sealBytes, type ObjectRef } from '../crypto/envel
 import type { Services } from '../services';
 import { log } from '../logging';
 import { COMMIT_TIME, isValidId } from '../tenancy/firestore';
-import type { TenantProfile } from '../tenancy/platform';
+import { DELETE_FIELD, type TenantProfile } from '../tenancy/platform';
 import { WEBHOOK_EVENTS, type WebhookEventType } from './events';
 import { newWebhookSecret } from './signature';
 import { checkWebhookUrl, type Resolver } from './ssrf';
@@ -48,6 +48,13 @@ export function toWebhookView(id: string, record: WebhookRecord): WebhookView {
 
 const secretRef = (id: string): ObjectRef => ({ kind: 'webhook-secret', id });
 
+/**
+ * A deleted endpoint stays as a tombstone (`deletedAt`, nothing else of it): DELETE is
+ * idempotent like every DELETE of the API (204 again for the tenant's own id, 404 only for an
+ * id that never was the tenant's), and the tombstone holds no URL, events or secret.
+ */
+const isLive = (row: { data: Record<string, unknown> }) => row.data.deletedAt === undefined;
+
 function urlPolicy(services: Pick<Services, 'config'>) {
   return { allowLoopback: services.config.WEBHOOK_ALLOW_LOOPBACK };
 }
@@ -60,7 +67,7 @@ export async function createWebhook(
 ): Promise<{ webhook: WebhookView; secret: string }> {
   const url = await checkWebhookUrl(input.url, urlPolicy(services), resolver);
   const db = services.platform.tenantDb(tenant);
-  const existing = await db.list('webhooks', { limit: MAX_WEBHOOKS_PER_TENANT });
+  const existing = (await db.list('webhooks')).filter(isLive);
   if (existing.length >= MAX_WEBHOOKS_PER_TENANT) {
     throw conflict(
       'webhook_limit',
@@ -82,7 +89,7 @@ export async function createWebhook(
   });
   // The count above can be raced by concurrent registrations: the oldest endpoints keep their
   // places and one created past the limit is removed again, so the limit holds.
-  const all = await db.list('webhooks', { orderBy: [['createdAt', 'asc']] });
+  const all = (await db.list('webhooks', { orderBy: [['createdAt', 'asc']] })).filter(isLive);
   if (all.findIndex((w) => w.id === id) >= MAX_WEBHOOKS_PER_TENANT) {
     await db.delete('webhooks', id);
     throw conflict(
@@ -102,16 +109,14 @@ export async function getWebhook(
 ): Promise<WebhookRecord | undefined> {
   if (!isValidId(id)) return undefined;
   const data = await services.platform.tenantDb(tenant).get('webhooks', id);
-  return data ? WebhookRecordSchema.parse(data) : undefined;
+  return data && isLive({ data }) ? WebhookRecordSchema.parse(data) : undefined;
 }
 
 export async function listWebhooks(
   services: Services,
   tenant: TenantProfile,
 ): Promise<{ id: string; record: WebhookRecord }[]> {
-  const rows = await services.platform.tenantDb(tenant).list('webhooks', {
-    limit: MAX_WEBHOOKS_PER_TENANT * 2,
-  });
+  const rows = (await services.platform.tenantDb(tenant).list('webhooks')).filter(isLive);
   // Only the server writes webhooks (firestore.rules); a row that does not parse anyway (an
   // old client write, a manual edit) is skipped and logged, never allowed to stall deliveries.
   return rows.flatMap((row) => {
@@ -122,7 +127,10 @@ export async function listWebhooks(
   });
 }
 
-/** False when the endpoint does not exist (in this tenant). */
+/**
+ * Deletes an endpoint, leaving a tombstone; true also when it was deleted before. False when
+ * the id never was an endpoint of this tenant.
+ */
 export async function deleteWebhook(
   services: Services,
   tenant: TenantProfile,
@@ -131,8 +139,17 @@ export async function deleteWebhook(
   if (!isValidId(id)) return false;
   const db = services.platform.tenantDb(tenant);
   return db.runTransaction(async (tx) => {
-    if (!(await tx.get('webhooks', id))) return false;
-    tx.delete('webhooks', id);
+    const existing = await tx.get('webhooks', id);
+    if (!existing) return false;
+    if (isLive({ data: existing })) {
+      tx.update('webhooks', id, {
+        url: DELETE_FIELD,
+        events: DELETE_FIELD,
+        secret: DELETE_FIELD,
+        createdBy: DELETE_FIELD,
+        deletedAt: COMMIT_TIME,
+      });
+    }
     return true;
   });
 }
