@@ -492,13 +492,23 @@ describe('custom schemas', () => {
       await submit({ document: { contentType: 'text/plain', text }, schema: name }),
     );
     expect(done.status).toBe('succeeded');
-    expect(done.result).toEqual({
+    expect(done.result).toMatchObject({
       data: { supplierName: 'Contoso Metals', contractValue: 5000, renewal: 'manual' },
+      fields: {
+        '/supplierName': { value: 'Contoso Metals', grounded: true },
+        '/contractValue': { value: 5000, source: { text: '5000.00' }, grounded: true },
+        '/renewal': { value: 'manual', grounded: true },
+      },
       issues: [],
     });
     const evidence = await callApi(`/v1/evidence/${done.evidenceId ?? ''}`, { key });
     const record = ExtractionEvidenceRecordSchema.parse(evidence.body);
-    expect(record.postProcessing.map((s) => s.step)).toEqual(['parse-output']);
+    expect(record.postProcessing.map((s) => s.step)).toEqual([
+      'parse-output',
+      'ground-quotes',
+      'normalize-amounts',
+      'normalize-dates',
+    ]);
     expect(record.output).toMatchObject({ schema: name, schemaVersion: 1 });
   }, 60_000);
 });

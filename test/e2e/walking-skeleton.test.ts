@@ -193,9 +193,9 @@ describe('a successful extraction', () => {
     expect(record.model.providerSettings).toEqual({ store: false });
     expect(record.postProcessing.map((s) => `${s.step}@${String(s.version)}`)).toEqual([
       'parse-output@1',
-      'ground-quotes@2',
-      'normalize-amounts@1',
-      'normalize-dates@1',
+      'ground-quotes@3',
+      'normalize-amounts@2',
+      'normalize-dates@2',
       'reconcile-totals@1',
     ]);
     expect(record.request.bytes).toBe(Buffer.byteLength(INVOICE));

@@ -296,9 +296,9 @@ describe('query and replay', () => {
       promptTemplateVersion: 'extract-v1',
       postProcessing: [
         'parse-output@1',
-        'ground-quotes@2',
-        'normalize-amounts@1',
-        'normalize-dates@1',
+        'ground-quotes@3',
+        'normalize-amounts@2',
+        'normalize-dates@2',
         'reconcile-totals@1',
       ],
     });

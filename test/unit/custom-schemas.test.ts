@@ -2,6 +2,7 @@ import { runSteps } from '../../functions/src/extraction/postprocess/registry';
 import { customExtractionSchema } from '../../functions/src/extraction/schemas/custom-store';
 import {
   checkSchemaSubset,
+  providerSchema,
   validateValue,
   type JsonSchema,
 } from '../../functions/src/extraction/schemas/json-schema-subset';
@@ -55,7 +56,7 @@ describe('checkSchemaSubset', () => {
         a: { type: 'string', pattern: '^x' },
         b: { $ref: '#/$defs/b' },
         c: { oneOf: [{ type: 'string' }] },
-        d: { type: 'string', format: 'date' },
+        d: { type: 'string', format: 'email' },
         e: {
           type: 'object',
           properties: { f: { type: 'string' } },
@@ -113,6 +114,75 @@ describe('checkSchemaSubset', () => {
     expect(checkSchemaSubset(schema).map((p) => p.path)).toContain(path);
   });
 
+  it('accepts format amount or date on a string, and nothing else', () => {
+    const withFormats = (props: Record<string, unknown>) => ({
+      type: 'object',
+      properties: props,
+      required: Object.keys(props),
+      additionalProperties: false,
+    });
+    expect(
+      checkSchemaSubset(
+        withFormats({
+          total: { type: 'string', format: 'amount' },
+          due: { type: ['string', 'null'], format: 'date' },
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      checkSchemaSubset(
+        withFormats({
+          a: { type: 'number', format: 'amount' },
+          b: { type: 'string', format: 'date-time' },
+          c: { type: 'string', format: 'date', enum: ['2026-01-01'] },
+          d: { type: 'string', format: 7 },
+        }),
+      ).map((p) => p.path),
+    ).toEqual([
+      '/properties/a/format',
+      '/properties/b/format',
+      '/properties/c/format',
+      '/properties/d/format',
+    ]);
+  });
+
+  it('sends providers the schema without format, its meaning told in the description', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        total: { type: 'string', format: 'amount', description: 'Labels: Total' },
+        due: { type: 'string', format: 'date' },
+        lines: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { price: { type: 'string', format: 'amount', description: 'Net.' } },
+            required: ['price'],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ['total', 'due', 'lines'],
+      additionalProperties: false,
+    };
+    const sent = providerSchema(schema);
+    expect(JSON.stringify(sent)).not.toContain('format');
+    expect(sent.properties).toMatchObject({
+      total: {
+        type: 'string',
+        description:
+          'Labels: Total. An amount of money: copy it exactly as written, with its currency if one is written.',
+      },
+      due: { description: 'A date: copy it exactly as written, without reordering day and month.' },
+    });
+    const lines = (sent.properties as { lines: { items: { properties: { price: JsonSchema } } } })
+      .lines;
+    expect(lines.items.properties.price.description).toMatch(/^Net\. An amount of money/);
+    // A schema without format is sent as registered.
+    expect(providerSchema(contract)).toEqual(contract);
+    expect(customExtractionSchema('c', schema).jsonSchema).toEqual(sent);
+  });
+
   it('refuses more than 100 properties', () => {
     const properties = Object.fromEntries(
       Array.from({ length: 101 }, (_, i) => [`p${String(i)}`, { type: 'string' }]),
@@ -160,7 +230,7 @@ describe('a custom schema in post-processing', () => {
   const schema = customExtractionSchema('contract', contract);
   const hash = (s: string) => `h(${String(s.length)})`;
 
-  it('runs parse-output only and answers the object as given', () => {
+  it('grounds and answers the object as given, with its fields by JSON pointer', () => {
     const raw = JSON.stringify({
       party: 'Acme',
       value: 10.5,
@@ -169,9 +239,28 @@ describe('a custom schema in post-processing', () => {
       signed: false,
       clauses: [],
     });
-    const { result, records } = runSteps(raw, { documentText: '', schema }, hash, schema.steps);
-    expect(records.map((r) => r.step)).toEqual(['parse-output']);
-    expect(result).toEqual({ data: JSON.parse(raw) as unknown, issues: [] });
+    const documentText = 'Party: Acme\nValue: 10.50\nTerm: 12 months\nRenewal: manual';
+    const { result, records } = runSteps(raw, { documentText, schema }, hash, schema.steps);
+    expect(records.map((r) => r.step)).toEqual([
+      'parse-output',
+      'ground-quotes',
+      'normalize-amounts',
+      'normalize-dates',
+    ]);
+    expect(result).toEqual({
+      data: JSON.parse(raw) as unknown,
+      fields: {
+        '/party': { value: 'Acme', source: { text: 'Acme', start: 7, end: 11 }, grounded: true },
+        '/value': { value: 10.5, source: { text: '10.50', start: 19, end: 24 }, grounded: true },
+        '/term': { value: 12, source: { text: '12', start: 31, end: 33 }, grounded: true },
+        '/renewal': {
+          value: 'manual',
+          source: { text: 'manual', start: 50, end: 56 },
+          grounded: true,
+        },
+      },
+      issues: [],
+    });
   });
 
   it('rejects output that breaks the stored schema', () => {

@@ -217,7 +217,7 @@ describe('runSteps on an invoice', () => {
     ['eur', 'EUR'],
     ['CHF', 'CHF'],
     ['Euro', null],
-    ['US$', null],
+    ['US$', 'USD'],
   ])('normalizes currency %j to %p', (raw, expected) => {
     const output = modelOutput();
     output.currency = g(raw, null);
@@ -329,11 +329,13 @@ describe('runSteps records and replay', () => {
     const { result, records } = runSteps(raw, context, hash);
     expect(records.map((r) => `${r.step}@${r.version}`)).toEqual([
       'parse-output@1',
-      'ground-quotes@2',
-      'normalize-amounts@1',
-      'normalize-dates@1',
+      'ground-quotes@3',
+      'normalize-amounts@2',
+      'normalize-dates@2',
       'reconcile-totals@1',
     ]);
+    // No tenant setting was given, so none is recorded.
+    expect(records.some((r) => 'settings' in r)).toBe(false);
     expect(records[0]?.inputSha256).toBe(sha256Hex(raw));
     for (let i = 1; i < records.length; i++) {
       expect(records[i]?.inputSha256).toBe(records[i - 1]?.outputSha256);

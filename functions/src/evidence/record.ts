@@ -65,6 +65,8 @@ export const ExtractionEvidenceSchema = z.strictObject({
       version: z.number().int(),
       inputSha256: Hex64,
       outputSha256: Hex64,
+      /** Tenant settings the step read (`dateOrder`), as they were when it ran. */
+      settings: z.record(z.string(), z.string()).optional(),
     }),
   ),
   output: z.strictObject({ sha256: Hex64, schema: z.string(), schemaVersion: z.number().int() }),

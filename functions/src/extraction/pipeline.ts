@@ -73,7 +73,13 @@ export async function processExtraction(
       services,
       job.tenant,
       modelRequest(schema, prompt, documentText, input.kind === 'image' ? input : undefined),
-      (raw) => runSteps(raw, { documentText, schema }, keyring.commit, schema.steps),
+      (raw) =>
+        runSteps(
+          raw,
+          { documentText, schema, settings: { dateOrder: job.tenant.dateOrder } },
+          keyring.commit,
+          schema.steps,
+        ),
       job.ids,
     );
     const stored = await storeRawResponse(services, job, completion.response);

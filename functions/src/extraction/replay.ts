@@ -108,7 +108,12 @@ export async function replayExtraction(
     outputText,
     { documentText, schema },
     commit,
-    record.postProcessing.map(({ step, version }) => ({ step, version })),
+    // With the settings each step read then (none when none were recorded), never today's.
+    record.postProcessing.map(({ step, version, settings }) => ({
+      step,
+      version,
+      settings: settings ?? {},
+    })),
   );
   const steps = record.postProcessing.map((recorded, i) => ({
     step: recorded.step,

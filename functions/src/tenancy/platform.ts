@@ -21,6 +21,10 @@ export const ProviderChoiceSchema = z.object({
 });
 export type ProviderChoice = z.infer<typeof ProviderChoiceSchema>;
 
+/** How a numeric date whose day and month could swap (`04/02/2026`) is read. */
+export const DATE_ORDERS = ['DMY', 'MDY'] as const;
+export type DateOrder = (typeof DATE_ORDERS)[number];
+
 export const TenantProfileSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -51,6 +55,11 @@ export const TenantProfileSchema = z.object({
   retentionDays: z.number().int().positive().max(36_500).optional(),
   /** Store results encrypted under their own data key rather than as Firestore fields. */
   encryptResults: z.boolean().optional(),
+  /**
+   * The tenant's locale for numeric dates: `DMY` reads `04/02/2026` as 4 February, `MDY` as
+   * April 2. Absent, such a date is reported as `ambiguous_date` rather than guessed.
+   */
+  dateOrder: z.enum(DATE_ORDERS).optional(),
   /** This tenant's request quota per function instance, where its plan differs from the default. */
   quota: z
     .strictObject({
@@ -142,6 +151,14 @@ export class PlatformDb {
   async setTenantProviders(tenantId: string, providers: TenantProfile['providers']): Promise<void> {
     const parsed = TenantProfileSchema.shape.providers.parse(providers);
     await this.db.doc(`tenants/${tenantId}`).update({ providers: parsed });
+  }
+
+  /** Sets the tenant's date order, or removes it (`null`): ambiguous dates are then reported. */
+  async setTenantDateOrder(tenantId: string, dateOrder: DateOrder | null): Promise<void> {
+    const parsed = z.enum(DATE_ORDERS).nullable().parse(dateOrder);
+    await this.db
+      .doc(`tenants/${tenantId}`)
+      .update({ dateOrder: parsed === null ? FieldValue.delete() : parsed });
   }
 
   async setTenantStatus(tenantId: string, status: TenantProfile['status']): Promise<void> {

@@ -6,8 +6,10 @@
 import { z } from 'zod';
 import { conflict, notFound, unprocessable } from '../../errors';
 import { COMMIT_TIME, isAlreadyExists, type TenantDb } from '../../tenancy/firestore';
+import { CUSTOM_STEPS } from '../postprocess/registry';
 import {
   checkSchemaSubset,
+  providerSchema,
   restoreOrder,
   validateValue,
   type JsonSchema,
@@ -34,10 +36,15 @@ export interface SchemaView {
   createdAt: string | null;
 }
 
-/** A custom schema as the pipeline uses it: the model answers the schema as given. */
+/**
+ * A custom schema as the pipeline uses it: the model answers the schema as given (less our
+ * `format` annotations, see `providerSchema`), and the built-in steps its field types allow
+ * ground and normalize the answer. Records made before those steps ran for custom schemas
+ * name parse-output@1 alone, and replay runs exactly that.
+ */
 export function customExtractionSchema(name: string, jsonSchema: JsonSchema): ExtractionSchema {
-  // The result customers read: the object as the schema describes it, and (like built-in
-  // results) a list of issues, empty because nothing is grounded or reconciled.
+  // What parse-output makes of the answer: the object as the schema describes it, and (like
+  // built-in results) a list of issues; the later steps add `fields` and issues.
   const modelOutput = z
     .unknown()
     .superRefine((value, ctx) => {
@@ -50,11 +57,12 @@ export function customExtractionSchema(name: string, jsonSchema: JsonSchema): Ex
     name,
     version: 1,
     modelOutput,
-    jsonSchema,
+    jsonSchema: providerSchema(jsonSchema),
+    tenantSchema: jsonSchema,
     amountFields: [],
     dateFields: [],
     kind: 'custom',
-    steps: [{ step: 'parse-output', version: 1 }],
+    steps: CUSTOM_STEPS.map((s) => ({ step: s.name, version: s.version })),
   };
 }
 

@@ -5,6 +5,11 @@
  * descriptions. Everything else is refused with the path of each offending keyword, so a
  * schema that registers is a schema both providers will enforce. The same subset is small
  * enough to validate model output with the few lines of `validateValue` below.
+ *
+ * One keyword is ours: `format` on a string, `amount` or `date`, tells post-processing to
+ * normalize that field (normalize-amounts@2, normalize-dates@2). It is not sent to the
+ * providers (`providerSchema`): a provider enforcing `date` would make the model pick the day
+ * and month order of `04/02/2026` unseen, which is the question post-processing must answer.
  */
 export const MAX_SCHEMA_DEPTH = 5;
 export const MAX_SCHEMA_PROPERTIES = 100;
@@ -22,7 +27,10 @@ const ALLOWED_KEYWORDS = new Set([
   'enum',
   'description',
   'title',
+  'format',
 ]);
+/** The `format` values post-processing understands. */
+export const VALUE_FORMATS = ['amount', 'date'] as const;
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -72,6 +80,15 @@ export function checkSchemaSubset(schema: unknown): SchemaProblem[] {
     if (!types) {
       add(`${path}/type`, `"type" must be one of ${TYPES.join(', ')} or a list of distinct ones`);
       return;
+    }
+    if (
+      node.format !== undefined &&
+      (!(VALUE_FORMATS as readonly unknown[]).includes(node.format) ||
+        !types.includes('string') ||
+        types.some((t) => t !== 'string' && t !== 'null') ||
+        node.enum !== undefined)
+    ) {
+      add(`${path}/format`, '"format" must be "amount" or "date", on a string without "enum"');
     }
     if (node.enum !== undefined) {
       const values = node.enum;
@@ -222,4 +239,40 @@ export function restoreOrder(schema: unknown): unknown {
     );
   }
   return out;
+}
+
+const FORMAT_HINTS: Record<(typeof VALUE_FORMATS)[number], string> = {
+  amount: 'An amount of money: copy it exactly as written, with its currency if one is written.',
+  date: 'A date: copy it exactly as written, without reordering day and month.',
+};
+
+/**
+ * The schema the providers are sent: `format` removed (neither provider knows `amount`, and
+ * `date` would have the model reorder the date) and its meaning told in the description, so
+ * the model copies such values as printed. A schema without `format` is sent unchanged.
+ */
+export function providerSchema(schema: JsonSchema): JsonSchema {
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit);
+    if (!isRecord(node)) return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'format') continue;
+      out[key] =
+        key === 'properties' && isRecord(value)
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visit(v)]))
+          : key === 'items'
+            ? visit(value)
+            : value;
+    }
+    const format = node.format;
+    if (format === 'amount' || format === 'date') {
+      const hint = FORMAT_HINTS[format];
+      const text = typeof node.description === 'string' ? node.description.trim() : '';
+      // A sentence of its own, so a `Labels: a, b` list before it still ends where it did.
+      out.description = text === '' ? hint : `${text}${/[.!?]$/.test(text) ? '' : '.'} ${hint}`;
+    }
+    return out;
+  };
+  return visit(schema) as JsonSchema;
 }

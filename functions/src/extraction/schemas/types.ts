@@ -15,6 +15,11 @@ export interface ExtractionSchema {
   dateFields: readonly string[];
   /** Built-in schemas answer grounded fields; custom ones answer the tenant's schema as given. */
   kind?: 'builtIn' | 'custom';
+  /**
+   * A custom schema as the tenant registered it, with the `format` annotations (`amount`,
+   * `date`) that post-processing reads; `jsonSchema` is what the providers are sent.
+   */
+  tenantSchema?: Record<string, unknown>;
   /** Post-processing steps to run, when not the full built-in list. */
   steps?: readonly { step: string; version: number }[];
 }
