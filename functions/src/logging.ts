@@ -27,6 +27,7 @@ const EVENTS = {
   webhook_created: 'NOTICE',
   webhook_deleted: 'NOTICE',
   webhook_url_refused: 'WARNING',
+  webhook_record_invalid: 'WARNING',
   webhook_delivered: 'INFO',
   webhook_delivery_failed: 'WARNING',
   webhook_delivery_abandoned: 'ERROR',

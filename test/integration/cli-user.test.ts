@@ -184,6 +184,18 @@ describe('bad input is refused, naming the value, with a non-zero exit', () => {
   });
 });
 
+describe('tenant date-order (the locale setting numeric dates need)', () => {
+  it('sets DMY, and refuses an order it does not know, naming it', async () => {
+    expect(await cli(['tenant', 'date-order', tenant.id, 'DMY'])).toMatchObject({ code: 0 });
+    expect((await services.platform.getTenant(tenant.id))?.dateOrder).toBe('DMY');
+    const bad = await cli(['tenant', 'date-order', tenant.id, 'YMD']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('YMD');
+    expect(await cli(['tenant', 'date-order', tenant.id, 'none'])).toMatchObject({ code: 0 });
+    expect((await services.platform.getTenant(tenant.id))?.dateOrder).toBeUndefined();
+  });
+});
+
 describe('audit consistency has a verifying side', () => {
   it('verifies a proof it produced, and refuses a tampered one', async () => {
     const file = path.join(work, 'consistency.json');

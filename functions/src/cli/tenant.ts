@@ -14,6 +14,38 @@ export function registerTenantCommands(program: Command, io: CliIo): void {
   registerOnboard(tenant, io);
   registerOffboard(tenant, io);
   registerVerifyCertificate(tenant, io);
+  registerDateOrder(tenant, io);
+}
+
+/**
+ * How the tenant's documents write numeric dates: `04/02/2026` is 4 February under DMY and
+ * April 2 under MDY; without a setting such a date is flagged `ambiguous_date`, never guessed.
+ */
+function registerDateOrder(tenant: Command, io: CliIo): void {
+  tenant
+    .command('date-order')
+    .description(
+      'how numeric dates in the tenant documents are read: DMY, MDY, or none (flag them)',
+    )
+    .argument('<tenantId>')
+    .argument('<order>', 'DMY, MDY or none')
+    .option('--json', 'machine-readable output')
+    .action((tenantId: string, order: string, options: { json?: boolean }) =>
+      withServices(io, async (services) => {
+        requireId(tenantId, 'tenant id');
+        const value = order === 'none' ? null : order;
+        if (value !== null && value !== 'DMY' && value !== 'MDY')
+          throw new CliError(`invalid order ${JSON.stringify(order)}: DMY, MDY or none`);
+        if (!(await services.platform.getTenant(tenantId)))
+          throw new CliError(`tenant ${tenantId} not found`);
+        await services.platform.setTenantDateOrder(tenantId, value);
+        if (options.json) io.out(JSON.stringify({ tenantId, dateOrder: value }));
+        else
+          io.out(
+            `tenant ${tenantId}: numeric dates read as ${value ?? 'ambiguous unless unmistakable'}`,
+          );
+      }),
+    );
 }
 
 function registerOnboard(tenant: Command, io: CliIo): void {

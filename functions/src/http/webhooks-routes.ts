@@ -83,7 +83,7 @@ export const webhookRoutes = [
     pattern: '/v1/webhooks/:id',
     auth: { scope: 'keys:admin' },
     summary: 'Delete a webhook endpoint',
-    ok: [{ status: 204, description: 'Deleted' }],
+    ok: [{ status: 204, description: 'Deleted (also when it already was)' }],
     errors: [404],
     handle: async ({ services, tenant, params: { id }, requestId }) => {
       if (!(await deleteWebhook(services, tenant, id))) throw notFound('webhook');

@@ -67,7 +67,14 @@ export function postSigned(
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
+    // `timeout` below is an idle timeout: an endpoint trickling a byte at a time never trips
+    // it. The whole delivery (connect, send, answer) also ends at this deadline.
+    const deadline = setTimeout(() => {
+      finish({ outcome: 'timeout', httpStatus: null, retryAfterMs: null });
+      req.destroy();
+    }, options.timeoutMs);
     const finish = (result: PostResult) => {
+      clearTimeout(deadline);
       if (!settled) {
         settled = true;
         resolve(result);
@@ -238,6 +245,11 @@ export async function deliverNotification(
   const tenant = await services.platform.getTenant(message.tenantId);
   if (!tenant) {
     log('notifier_error', { ...message, reason: 'unknown_tenant' });
+    return counts;
+  }
+  if (tenant.status !== 'active') {
+    // Offboarded: nothing of the tenant leaves the platform any more, events included.
+    log('notifier_error', { ...message, reason: 'tenant_offboarded' });
     return counts;
   }
   const built = await buildEvent(services, tenant, message);

@@ -9,8 +9,9 @@ import { z } from 'zod';
 import { conflict } from '../errors';
 import { objectAad, openBytes, sealBytes, type ObjectRef } from '../crypto/envelope';
 import type { Services } from '../services';
+import { log } from '../logging';
 import { COMMIT_TIME, isValidId } from '../tenancy/firestore';
-import type { TenantProfile } from '../tenancy/platform';
+import { DELETE_FIELD, type TenantProfile } from '../tenancy/platform';
 import { WEBHOOK_EVENTS, type WebhookEventType } from './events';
 import { newWebhookSecret } from './signature';
 import { checkWebhookUrl, type Resolver } from './ssrf';
@@ -47,6 +48,13 @@ export function toWebhookView(id: string, record: WebhookRecord): WebhookView {
 
 const secretRef = (id: string): ObjectRef => ({ kind: 'webhook-secret', id });
 
+/**
+ * A deleted endpoint stays as a tombstone (`deletedAt`, nothing else of it): DELETE is
+ * idempotent like every DELETE of the API (204 again for the tenant's own id, 404 only for an
+ * id that never was the tenant's), and the tombstone holds no URL, events or secret.
+ */
+const isLive = (row: { data: Record<string, unknown> }) => row.data.deletedAt === undefined;
+
 function urlPolicy(services: Pick<Services, 'config'>) {
   return { allowLoopback: services.config.WEBHOOK_ALLOW_LOOPBACK };
 }
@@ -59,7 +67,7 @@ export async function createWebhook(
 ): Promise<{ webhook: WebhookView; secret: string }> {
   const url = await checkWebhookUrl(input.url, urlPolicy(services), resolver);
   const db = services.platform.tenantDb(tenant);
-  const existing = await db.list('webhooks', { limit: MAX_WEBHOOKS_PER_TENANT });
+  const existing = (await db.list('webhooks')).filter(isLive);
   if (existing.length >= MAX_WEBHOOKS_PER_TENANT) {
     throw conflict(
       'webhook_limit',
@@ -79,6 +87,16 @@ export async function createWebhook(
     createdAt: COMMIT_TIME,
     secret: { wrapped: sealed.toString('base64'), algorithm: 'AES-256-GCM' },
   });
+  // The count above can be raced by concurrent registrations: the oldest endpoints keep their
+  // places and one created past the limit is removed again, so the limit holds.
+  const all = (await db.list('webhooks', { orderBy: [['createdAt', 'asc']] })).filter(isLive);
+  if (all.findIndex((w) => w.id === id) >= MAX_WEBHOOKS_PER_TENANT) {
+    await db.delete('webhooks', id);
+    throw conflict(
+      'webhook_limit',
+      `a tenant has at most ${String(MAX_WEBHOOKS_PER_TENANT)} webhook endpoints`,
+    );
+  }
   const stored = await getWebhook(services, tenant, id);
   if (!stored) throw new Error('the new webhook could not be read back');
   return { webhook: toWebhookView(id, stored), secret };
@@ -91,20 +109,28 @@ export async function getWebhook(
 ): Promise<WebhookRecord | undefined> {
   if (!isValidId(id)) return undefined;
   const data = await services.platform.tenantDb(tenant).get('webhooks', id);
-  return data ? WebhookRecordSchema.parse(data) : undefined;
+  return data && isLive({ data }) ? WebhookRecordSchema.parse(data) : undefined;
 }
 
 export async function listWebhooks(
   services: Services,
   tenant: TenantProfile,
 ): Promise<{ id: string; record: WebhookRecord }[]> {
-  const rows = await services.platform.tenantDb(tenant).list('webhooks', {
-    limit: MAX_WEBHOOKS_PER_TENANT * 2,
+  const rows = (await services.platform.tenantDb(tenant).list('webhooks')).filter(isLive);
+  // Only the server writes webhooks (firestore.rules); a row that does not parse anyway (an
+  // old client write, a manual edit) is skipped and logged, never allowed to stall deliveries.
+  return rows.flatMap((row) => {
+    const parsed = WebhookRecordSchema.safeParse(row.data);
+    if (parsed.success) return [{ id: row.id, record: parsed.data }];
+    log('webhook_record_invalid', { tenantId: tenant.id, webhookId: row.id });
+    return [];
   });
-  return rows.map((row) => ({ id: row.id, record: WebhookRecordSchema.parse(row.data) }));
 }
 
-/** False when the endpoint does not exist (in this tenant). */
+/**
+ * Deletes an endpoint, leaving a tombstone; true also when it was deleted before. False when
+ * the id never was an endpoint of this tenant.
+ */
 export async function deleteWebhook(
   services: Services,
   tenant: TenantProfile,
@@ -113,8 +139,17 @@ export async function deleteWebhook(
   if (!isValidId(id)) return false;
   const db = services.platform.tenantDb(tenant);
   return db.runTransaction(async (tx) => {
-    if (!(await tx.get('webhooks', id))) return false;
-    tx.delete('webhooks', id);
+    const existing = await tx.get('webhooks', id);
+    if (!existing) return false;
+    if (isLive({ data: existing })) {
+      tx.update('webhooks', id, {
+        url: DELETE_FIELD,
+        events: DELETE_FIELD,
+        secret: DELETE_FIELD,
+        createdBy: DELETE_FIELD,
+        deletedAt: COMMIT_TIME,
+      });
+    }
     return true;
   });
 }
