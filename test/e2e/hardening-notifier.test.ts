@@ -25,7 +25,10 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  for (const s of servers) s.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
   await Promise.all([firestore.terminate(), services.close()]);
 });
 
