@@ -5,7 +5,7 @@
  * everywhere. Writable rows also carry a valid document and the forged shapes that must be
  * refused even to an allowed role. `firestore-rules.test.ts` expands this table into cases.
  */
-import { deleteField, serverTimestamp, Timestamp } from 'firebase/firestore';
+import { deleteField, serverTime, type DocData } from './firestore-rest';
 
 export const OPS = ['get', 'list', 'create', 'update', 'delete'] as const;
 export type Op = (typeof OPS)[number];
@@ -13,7 +13,7 @@ export type Op = (typeof OPS)[number];
 export const ROLES = ['admin', 'member', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type DocData = Record<string, unknown>;
+export type { DocData };
 
 /** What a document shape may depend on. */
 export interface ShapeContext {
@@ -46,9 +46,9 @@ export interface CollectionRow {
 }
 
 /** A creation time the server wrote earlier, as stored in seeded documents. */
-export const SEED_TIME = Timestamp.fromMillis(Date.UTC(2026, 0, 1));
+export const SEED_TIME = new Date(Date.UTC(2026, 0, 1));
 /** A creation time a client picks itself instead of the commit time. */
-export const FORGED_TIME = Timestamp.fromMillis(Date.UTC(2026, 5, 1));
+export const FORGED_TIME = new Date(Date.UTC(2026, 5, 1));
 /** The uid of the admin who created seeded records (not the principal updating them). */
 export const SEED_AUTHOR = 'seed-admin';
 
@@ -75,7 +75,7 @@ const serverOwned = (path: string, allow: Partial<Record<Op, readonly Role[]>>):
       tenantId: c.tenantId,
       status: 'succeeded',
       createdBy: c.uid,
-      createdAt: serverTimestamp(),
+      createdAt: serverTime(),
     })),
   },
   update: { valid: shape(() => ({ status: 'tampered' })) },
@@ -87,19 +87,19 @@ const schemaDoc = (c: ShapeContext): DocData => ({
   jsonSchema: { type: 'object', properties: { total: { type: 'number' } } },
   tenantId: c.tenantId,
   createdBy: c.uid,
-  createdAt: serverTimestamp(),
+  createdAt: serverTime(),
 });
 const webhookDoc = (c: ShapeContext): DocData => ({
   url: 'https://hooks.example.com/provenant',
   events: ['extraction.succeeded', 'extraction.failed'],
   tenantId: c.tenantId,
   createdBy: c.uid,
-  createdAt: serverTimestamp(),
+  createdAt: serverTime(),
 });
 const noticeDoc = (c: ShapeContext): DocData => ({
   email: 'ops@example.com',
   tenantId: c.tenantId,
-  createdAt: serverTimestamp(),
+  createdAt: serverTime(),
 });
 /** Seeded records are stored as the server would store them: an earlier time, another admin. */
 const seeded =
@@ -160,7 +160,7 @@ export const MATRIX: readonly CollectionRow[] = [
         'tenantId of another tenant': shape((c) => ({ tenantId: c.otherTenantId })),
         'createdBy of another uid': shape((c) => ({ createdBy: c.uid })),
         'createdAt not the original': shape(() => ({ createdAt: FORGED_TIME })),
-        'createdAt request.time': shape(() => ({ createdAt: serverTimestamp() })),
+        'createdAt request.time': shape(() => ({ createdAt: serverTime() })),
         'description longer than 500': shape(() => ({ description: 'd'.repeat(501) })),
       },
     },
