@@ -17,7 +17,9 @@ import { projectRoot, readStackFile } from '../../scripts/local/stack-file';
 import { FirestoreRest, idToken, type Caller, type Verdict } from './firestore-rest';
 import {
   allows,
+  IDENTITY_TENANT,
   MATRIX,
+  OTHER_IDENTITY_TENANT,
   OPS,
   PRINCIPALS,
   type CollectionRow,
@@ -26,6 +28,7 @@ import {
   type Principal,
   type Shape,
   type ShapeContext,
+  tenantProfile,
 } from './matrix';
 
 const run = `rules-${randomBytes(4).toString('hex')}`;
@@ -161,7 +164,14 @@ beforeAll(async () => {
     r.seed({ ...other, docId: other.docId }),
   ]);
   for (const [p] of otherDocs) written.add(p);
+  // The profiles the rules read (the tenant row's own cases seed the same document).
+  const profiles: [string, DocData][] = [
+    [`tenants/${TENANT}`, tenantProfile(TENANT, { identityTenantId: IDENTITY_TENANT })],
+    [`tenants/${OTHER_TENANT}`, tenantProfile(OTHER_TENANT, { identityTenantId: IDENTITY_TENANT })],
+  ];
+  for (const [p] of profiles) written.add(p);
   await rest.seed([
+    ...profiles,
     ...cases.flatMap((c): [string, DocData][] => (c.seed ? [[c.docPath, c.seed]] : [])),
     ...otherDocs,
   ]);
@@ -247,5 +257,73 @@ describe('firestore.rules across tenants', () => {
     for (const principal of PRINCIPALS) {
       await expectVerdict(rest.list(callerFor(principal, TENANT), 'tenants'), false);
     }
+  });
+});
+
+// Issue 10, finding 4: the rules bind a person to the tenant as the API does
+// (tenancy/identity.ts): the token's Identity Platform tenant (`firebase.tenant`) must be the
+// profile's `identityTenantId`, both absent counting as equal, and the tenant must be active.
+describe('firestore.rules bind the identity tenant and the tenant status, as the API does', () => {
+  const extraction = (tenantId: string) => `tenants/${tenantId}/extractions/${run}-idp`;
+  const adminOf = (tenantId: string, identityTenant?: string): Caller => ({
+    idToken: idToken(stack.projectId, `idp-admin-${tenantId}`, {
+      tenant_id: tenantId,
+      role: 'admin',
+      firebase: {
+        sign_in_provider: 'password',
+        ...(identityTenant === undefined ? {} : { tenant: identityTenant }),
+      },
+    }),
+  });
+  const POOL = `${run}-pool`;
+  const OFFBOARDED = `${run}-gone`;
+  const UNKNOWN = `${run}-unknown`;
+
+  beforeAll(async () => {
+    const docs: [string, DocData][] = [
+      [`tenants/${POOL}`, tenantProfile(POOL)],
+      [
+        `tenants/${OFFBOARDED}`,
+        tenantProfile(OFFBOARDED, { identityTenantId: IDENTITY_TENANT, status: 'offboarded' }),
+      ],
+      ...[TENANT, POOL, OFFBOARDED, UNKNOWN].map((t): [string, DocData] => [
+        extraction(t),
+        { tenantId: t, status: 'succeeded' },
+      ]),
+    ];
+    for (const [p] of docs) written.add(p);
+    await rest.seed(docs);
+  });
+
+  it("admits the tenant's own identity tenant", async () => {
+    await expectVerdict(rest.get(adminOf(TENANT, IDENTITY_TENANT), extraction(TENANT)), true);
+  });
+
+  it('refuses a token of another identity tenant carrying the tenant id', async () => {
+    const caller = adminOf(TENANT, OTHER_IDENTITY_TENANT);
+    await expectVerdict(rest.get(caller, extraction(TENANT)), false);
+    await expectVerdict(rest.get(caller, `tenants/${TENANT}`), false);
+  });
+
+  it("refuses a token of the project's user pool when the tenant has an identity tenant", async () => {
+    await expectVerdict(rest.get(adminOf(TENANT), extraction(TENANT)), false);
+  });
+
+  it("admits the project's user pool for a tenant without an identity tenant", async () => {
+    await expectVerdict(rest.get(adminOf(POOL), extraction(POOL)), true);
+  });
+
+  it('refuses any identity tenant for a tenant without one', async () => {
+    await expectVerdict(rest.get(adminOf(POOL, IDENTITY_TENANT), extraction(POOL)), false);
+  });
+
+  it('refuses the people of an offboarded tenant', async () => {
+    const caller = adminOf(OFFBOARDED, IDENTITY_TENANT);
+    await expectVerdict(rest.get(caller, extraction(OFFBOARDED)), false);
+    await expectVerdict(rest.get(caller, `tenants/${OFFBOARDED}`), false);
+  });
+
+  it('refuses a tenant that has no profile in this database', async () => {
+    await expectVerdict(rest.get(adminOf(UNKNOWN), extraction(UNKNOWN)), false);
   });
 });
