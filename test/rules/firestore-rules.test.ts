@@ -3,6 +3,9 @@
  * shape and runs each against the Firestore emulator of the running stack with the repository's
  * `firestore.rules`. A case expects success exactly when the table allows it.
  *
+ * Every case is one REST request (`firestore-rest.ts`): its answer is the rules' verdict, and a
+ * request that gets no answer fails its case as "no verdict", never as a denial or an allowance.
+ *
  * The emulator is shared with other suites running at the same time: this file never clears
  * it, works only under tenants (and top-level ids) unique to this run, and deletes only the
  * documents it wrote.
@@ -10,32 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  assertFails,
-  assertSucceeds,
-  initializeTestEnvironment,
-  type RulesTestContext,
-  type RulesTestEnvironment,
-} from '@firebase/rules-unit-testing';
-import {
-  collection,
-  collectionGroup,
-  deleteDoc,
-  doc,
-  getDoc,
-  getDocs,
-  query,
-  setDoc,
-  setLogLevel,
-  updateDoc,
-  where,
-  writeBatch,
-  type Firestore,
-} from 'firebase/firestore';
 import { projectRoot, readStackFile } from '../../scripts/local/stack-file';
+import { FirestoreRest, idToken, type Caller, type Verdict } from './firestore-rest';
 import {
   allows,
+  IDENTITY_TENANT,
   MATRIX,
+  OTHER_IDENTITY_TENANT,
   OPS,
   PRINCIPALS,
   type CollectionRow,
@@ -44,10 +28,8 @@ import {
   type Principal,
   type Shape,
   type ShapeContext,
+  tenantProfile,
 } from './matrix';
-
-// Every refused write is also logged by the SDK as a warning; the assertions report them.
-setLogLevel('error');
 
 const run = `rules-${randomBytes(4).toString('hex')}`;
 const TENANT = `${run}-a`;
@@ -121,82 +103,56 @@ const cases = buildCases();
 /** Every path this run may have written, deleted again in afterAll. */
 const written = new Set(cases.map((c) => c.docPath));
 
-let env: RulesTestEnvironment;
-/** What each case's request did, filled in beforeAll (run concurrently; cases are independent). */
-const outcomes = new Map<Case, { ok: true } | { ok: false; error: unknown }>();
+const stack = readStackFile();
+const rest = new FirestoreRest(stack.emulators.firestore, stack.projectId);
+/** What each case's request got, filled in beforeAll (run concurrently; cases are independent). */
+const outcomes = new Map<Case, { verdict: Verdict } | { error: unknown }>();
 const CONCURRENCY = 16;
-const contexts = new Map<string, RulesTestContext>();
 
-/** One client per principal and tenant, reused by every case (a client is an app + channel). */
-function dbFor(principal: Principal, tenantId: string): Firestore {
-  const key = `${principal.label}\n${tenantId}`;
-  let ctx = contexts.get(key);
-  if (!ctx) {
-    const claims = principal.claims(tenantId, OTHER_TENANT);
-    ctx =
-      claims === null
-        ? env.unauthenticatedContext()
-        : env.authenticatedContext(principal.uid, claims);
-    contexts.set(key, ctx);
-  }
-  // The compat instance the library returns wraps the modular one the v9 functions accept.
-  return ctx.firestore() as unknown as Firestore;
+/** Who the principal is, as the Authorization of its requests. */
+function callerFor(principal: Principal, tenantId: string): Caller {
+  const claims = principal.claims(tenantId, OTHER_TENANT);
+  return claims === null ? null : { idToken: idToken(stack.projectId, principal.uid, claims) };
 }
 
-async function asOwner(write: (db: Firestore) => Promise<void>): Promise<void> {
-  await env.withSecurityRulesDisabled((ctx) => write(ctx.firestore() as unknown as Firestore));
-}
-
-/** Writes documents (rules disabled) in batches of at most 500. */
-async function seed(docs: [string, DocData][]): Promise<void> {
-  await asOwner(async (db) => {
-    for (let i = 0; i < docs.length; i += 500) {
-      const batch = writeBatch(db);
-      for (const [p, data] of docs.slice(i, i + 500)) batch.set(doc(db, p), data);
-      await batch.commit();
-    }
-  });
-}
-
-function perform(c: Case): Promise<unknown> {
-  const db = dbFor(c.principal, c.tenantId);
-  const ref = doc(db, c.docPath);
+function perform(c: Case): Promise<Verdict> {
+  const caller = callerFor(c.principal, c.tenantId);
+  const docId = c.docPath.slice(c.docPath.lastIndexOf('/') + 1);
   const ctx: ShapeContext = {
     tenantId: c.tenantId,
     otherTenantId: OTHER_TENANT,
-    docId: ref.id,
+    docId,
     uid: c.principal.uid,
   };
   switch (c.op) {
     case 'get':
-      return getDoc(ref);
+      return rest.get(caller, c.docPath);
     case 'list':
-      return getDocs(ref.parent);
+      return rest.list(caller, c.docPath.slice(0, c.docPath.lastIndexOf('/')));
     case 'create':
-      return setDoc(ref, c.shape?.data(ctx) ?? {});
+      return rest.set(caller, c.docPath, c.shape?.data(ctx) ?? {});
     case 'update':
-      return updateDoc(ref, c.shape?.data(ctx) ?? {});
+      return rest.update(caller, c.docPath, c.shape?.data(ctx) ?? {});
     case 'delete':
-      return deleteDoc(ref);
+      return rest.delete(caller, c.docPath);
   }
 }
 
-/** assertFails reads `code` and `message`; FirestoreError has both. */
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
+/** The case's verdict, or why it has none. */
+function describeOutcome(outcome: { verdict: Verdict } | { error: unknown }): string {
+  if ('error' in outcome) return `no verdict: ${String(outcome.error)}`;
+  return outcome.verdict.allowed ? 'allowed' : `denied (${outcome.verdict.message.trim()})`;
+}
+
+async function expectVerdict(pending: Promise<Verdict>, allowed: boolean): Promise<void> {
+  const verdict = await pending;
+  expect(verdict.allowed ? 'allowed' : `denied (${verdict.message.trim()})`).toMatch(
+    allowed ? /^allowed$/ : /^denied/,
+  );
 }
 
 beforeAll(async () => {
-  const stack = readStackFile();
-  const [host = '', port = ''] = stack.emulators.firestore.split(':');
-  env = await initializeTestEnvironment({
-    projectId: stack.projectId,
-    firestore: {
-      host,
-      port: Number(port),
-      rules: readFileSync(path.join(projectRoot(), 'firestore.rules'), 'utf8'),
-    },
-  });
+  await rest.loadRules(readFileSync(path.join(projectRoot(), 'firestore.rules'), 'utf8'));
   const other: ShapeContext = {
     tenantId: OTHER_TENANT,
     otherTenantId: TENANT,
@@ -208,7 +164,14 @@ beforeAll(async () => {
     r.seed({ ...other, docId: other.docId }),
   ]);
   for (const [p] of otherDocs) written.add(p);
-  await seed([
+  // The profiles the rules read (the tenant row's own cases seed the same document).
+  const profiles: [string, DocData][] = [
+    [`tenants/${TENANT}`, tenantProfile(TENANT, { identityTenantId: IDENTITY_TENANT })],
+    [`tenants/${OTHER_TENANT}`, tenantProfile(OTHER_TENANT, { identityTenantId: IDENTITY_TENANT })],
+  ];
+  for (const [p] of profiles) written.add(p);
+  await rest.seed([
+    ...profiles,
     ...cases.flatMap((c): [string, DocData][] => (c.seed ? [[c.docPath, c.seed]] : [])),
     ...otherDocs,
   ]);
@@ -216,10 +179,9 @@ beforeAll(async () => {
   const worker = async (): Promise<void> => {
     for (let c = cases[next++]; c; c = cases[next++]) {
       try {
-        await perform(c);
-        outcomes.set(c, { ok: true });
+        outcomes.set(c, { verdict: await perform(c) });
       } catch (error) {
-        outcomes.set(c, { ok: false, error });
+        outcomes.set(c, { error });
       }
     }
   };
@@ -227,16 +189,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // Only this run's documents; never clearFirestore() on the shared emulator.
-  await asOwner(async (db) => {
-    const paths = [...written];
-    for (let i = 0; i < paths.length; i += 500) {
-      const batch = writeBatch(db);
-      for (const p of paths.slice(i, i + 500)) batch.delete(doc(db, p));
-      await batch.commit();
-    }
-  });
-  await env.cleanup();
+  // Only this run's documents; never a clear of the shared emulator.
+  await rest.remove([...written]);
 }, 60_000);
 
 describe('firestore.rules matrix', () => {
@@ -246,15 +200,23 @@ describe('firestore.rules matrix', () => {
     expect(cases.length - allowed).toBeGreaterThan(allowed);
   });
 
+  it('gives every write case a document of its own', () => {
+    // A write that lands on another case's document would be judged against that document:
+    // the cases must not share one (issue 10, finding 10 suspected shared ids). The tenant
+    // profile itself is the one document every principal's update of `tenants/{t}` targets.
+    const writes = cases.filter(
+      (c) => c.op === 'create' || (c.op === 'update' && c.row.path.includes('{id}')),
+    );
+    expect(new Set(writes.map((c) => c.docPath)).size).toBe(writes.length);
+  });
+
   for (const row of MATRIX) {
     describe(row.path, () => {
       for (const c of cases.filter((x) => x.row === row)) {
-        it(c.name, async () => {
+        it(c.name, () => {
           const outcome = outcomes.get(c);
           if (!outcome) throw new Error('the case did not run');
-          const result = outcome.ok ? Promise.resolve() : Promise.reject(asError(outcome.error));
-          if (c.allowed) await assertSucceeds(result);
-          else await assertFails(result);
+          expect(describeOutcome(outcome)).toMatch(c.allowed ? /^allowed$/ : /^denied/);
         });
       }
     });
@@ -266,28 +228,102 @@ describe('firestore.rules across tenants', () => {
   for (const row of listable) {
     for (const principal of PRINCIPALS.filter((p) => allows(row, 'list', p))) {
       it(`${principal.label} lists ${row.path} of its own tenant but not of another`, async () => {
-        const own = doc(dbFor(principal, TENANT), docPathOf(row, TENANT, 'x')).parent;
-        const foreign = doc(dbFor(principal, TENANT), docPathOf(row, OTHER_TENANT, 'x')).parent;
-        await assertSucceeds(getDocs(own));
-        await assertFails(getDocs(foreign));
-        await assertFails(getDocs(query(foreign, where('tenantId', '==', OTHER_TENANT))));
+        const caller = callerFor(principal, TENANT);
+        const own = docPathOf(row, TENANT, 'x');
+        const foreign = docPathOf(row, OTHER_TENANT, 'x');
+        const parent = (p: string) => p.slice(0, p.lastIndexOf('/'));
+        await expectVerdict(rest.list(caller, parent(own)), true);
+        await expectVerdict(rest.list(caller, parent(foreign)), false);
+        await expectVerdict(
+          rest.list(caller, parent(foreign), { field: 'tenantId', value: OTHER_TENANT }),
+          false,
+        );
       });
     }
   }
 
   for (const group of ['extractions', 'evidence', 'schemas', 'webhooks']) {
     it(`refuses a collection-group query on ${group} even to an admin`, async () => {
-      const db = dbFor(PRINCIPALS[0] as Principal, TENANT);
-      await assertFails(getDocs(collectionGroup(db, group)));
-      await assertFails(
-        getDocs(query(collectionGroup(db, group), where('tenantId', '==', TENANT))),
+      const caller = callerFor(PRINCIPALS[0] as Principal, TENANT);
+      await expectVerdict(rest.collectionGroup(caller, group), false);
+      await expectVerdict(
+        rest.collectionGroup(caller, group, { field: 'tenantId', value: TENANT }),
+        false,
       );
     });
   }
 
   it('refuses listing the tenants collection to everyone', async () => {
     for (const principal of PRINCIPALS) {
-      await assertFails(getDocs(collection(dbFor(principal, TENANT), 'tenants')));
+      await expectVerdict(rest.list(callerFor(principal, TENANT), 'tenants'), false);
     }
+  });
+});
+
+// Issue 10, finding 4: the rules bind a person to the tenant as the API does
+// (tenancy/identity.ts): the token's Identity Platform tenant (`firebase.tenant`) must be the
+// profile's `identityTenantId`, both absent counting as equal, and the tenant must be active.
+describe('firestore.rules bind the identity tenant and the tenant status, as the API does', () => {
+  const extraction = (tenantId: string) => `tenants/${tenantId}/extractions/${run}-idp`;
+  const adminOf = (tenantId: string, identityTenant?: string): Caller => ({
+    idToken: idToken(stack.projectId, `idp-admin-${tenantId}`, {
+      tenant_id: tenantId,
+      role: 'admin',
+      firebase: {
+        sign_in_provider: 'password',
+        ...(identityTenant === undefined ? {} : { tenant: identityTenant }),
+      },
+    }),
+  });
+  const POOL = `${run}-pool`;
+  const OFFBOARDED = `${run}-gone`;
+  const UNKNOWN = `${run}-unknown`;
+
+  beforeAll(async () => {
+    const docs: [string, DocData][] = [
+      [`tenants/${POOL}`, tenantProfile(POOL)],
+      [
+        `tenants/${OFFBOARDED}`,
+        tenantProfile(OFFBOARDED, { identityTenantId: IDENTITY_TENANT, status: 'offboarded' }),
+      ],
+      ...[TENANT, POOL, OFFBOARDED, UNKNOWN].map((t): [string, DocData] => [
+        extraction(t),
+        { tenantId: t, status: 'succeeded' },
+      ]),
+    ];
+    for (const [p] of docs) written.add(p);
+    await rest.seed(docs);
+  });
+
+  it("admits the tenant's own identity tenant", async () => {
+    await expectVerdict(rest.get(adminOf(TENANT, IDENTITY_TENANT), extraction(TENANT)), true);
+  });
+
+  it('refuses a token of another identity tenant carrying the tenant id', async () => {
+    const caller = adminOf(TENANT, OTHER_IDENTITY_TENANT);
+    await expectVerdict(rest.get(caller, extraction(TENANT)), false);
+    await expectVerdict(rest.get(caller, `tenants/${TENANT}`), false);
+  });
+
+  it("refuses a token of the project's user pool when the tenant has an identity tenant", async () => {
+    await expectVerdict(rest.get(adminOf(TENANT), extraction(TENANT)), false);
+  });
+
+  it("admits the project's user pool for a tenant without an identity tenant", async () => {
+    await expectVerdict(rest.get(adminOf(POOL), extraction(POOL)), true);
+  });
+
+  it('refuses any identity tenant for a tenant without one', async () => {
+    await expectVerdict(rest.get(adminOf(POOL, IDENTITY_TENANT), extraction(POOL)), false);
+  });
+
+  it('refuses the people of an offboarded tenant', async () => {
+    const caller = adminOf(OFFBOARDED, IDENTITY_TENANT);
+    await expectVerdict(rest.get(caller, extraction(OFFBOARDED)), false);
+    await expectVerdict(rest.get(caller, `tenants/${OFFBOARDED}`), false);
+  });
+
+  it('refuses a tenant that has no profile in this database', async () => {
+    await expectVerdict(rest.get(adminOf(UNKNOWN), extraction(UNKNOWN)), false);
   });
 });

@@ -5,7 +5,7 @@
  * everywhere. Writable rows also carry a valid document and the forged shapes that must be
  * refused even to an allowed role. `firestore-rules.test.ts` expands this table into cases.
  */
-import { deleteField, serverTimestamp, Timestamp } from 'firebase/firestore';
+import { deleteField, serverTime, type DocData } from './firestore-rest';
 
 export const OPS = ['get', 'list', 'create', 'update', 'delete'] as const;
 export type Op = (typeof OPS)[number];
@@ -13,7 +13,7 @@ export type Op = (typeof OPS)[number];
 export const ROLES = ['admin', 'member', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type DocData = Record<string, unknown>;
+export type { DocData };
 
 /** What a document shape may depend on. */
 export interface ShapeContext {
@@ -46,11 +46,35 @@ export interface CollectionRow {
 }
 
 /** A creation time the server wrote earlier, as stored in seeded documents. */
-export const SEED_TIME = Timestamp.fromMillis(Date.UTC(2026, 0, 1));
+export const SEED_TIME = new Date(Date.UTC(2026, 0, 1));
 /** A creation time a client picks itself instead of the commit time. */
-export const FORGED_TIME = Timestamp.fromMillis(Date.UTC(2026, 5, 1));
+export const FORGED_TIME = new Date(Date.UTC(2026, 5, 1));
 /** The uid of the admin who created seeded records (not the principal updating them). */
 export const SEED_AUTHOR = 'seed-admin';
+
+/** The Identity Platform tenant whose users are the tenant's people (its `firebase.tenant`). */
+export const IDENTITY_TENANT = 'people-a-7f3k2';
+/** Another customer's Identity Platform tenant, whose admin may set any custom claims there. */
+export const OTHER_IDENTITY_TENANT = 'people-b-9q4m1';
+
+/**
+ * A tenant profile as the server writes it (tenancy/platform.ts, TenantProfileSchema): the rules
+ * read `status` and `identityTenantId` from it.
+ */
+export function tenantProfile(
+  tenantId: string,
+  options: { identityTenantId?: string; status?: 'active' | 'offboarded' } = {},
+): DocData {
+  return {
+    id: tenantId,
+    name: `Tenant ${tenantId}`,
+    status: options.status ?? 'active',
+    ...(options.identityTenantId === undefined
+      ? {}
+      : { identityTenantId: options.identityTenantId }),
+    createdAt: SEED_TIME,
+  };
+}
 
 const ALL: readonly Role[] = ROLES;
 const ADMIN_MEMBER: readonly Role[] = ['admin', 'member'];
@@ -75,7 +99,7 @@ const serverOwned = (path: string, allow: Partial<Record<Op, readonly Role[]>>):
       tenantId: c.tenantId,
       status: 'succeeded',
       createdBy: c.uid,
-      createdAt: serverTimestamp(),
+      createdAt: serverTime(),
     })),
   },
   update: { valid: shape(() => ({ status: 'tampered' })) },
@@ -87,19 +111,19 @@ const schemaDoc = (c: ShapeContext): DocData => ({
   jsonSchema: { type: 'object', properties: { total: { type: 'number' } } },
   tenantId: c.tenantId,
   createdBy: c.uid,
-  createdAt: serverTimestamp(),
+  createdAt: serverTime(),
 });
 const webhookDoc = (c: ShapeContext): DocData => ({
   url: 'https://hooks.example.com/provenant',
   events: ['extraction.succeeded', 'extraction.failed'],
   tenantId: c.tenantId,
   createdBy: c.uid,
-  createdAt: serverTimestamp(),
+  createdAt: serverTime(),
 });
 const noticeDoc = (c: ShapeContext): DocData => ({
   email: 'ops@example.com',
   tenantId: c.tenantId,
-  createdAt: serverTimestamp(),
+  createdAt: serverTime(),
 });
 /** Seeded records are stored as the server would store them: an earlier time, another admin. */
 const seeded =
@@ -113,7 +137,10 @@ const without = (data: DocData, key: string): DocData =>
   Object.fromEntries(Object.entries(data).filter(([k]) => k !== key));
 
 export const MATRIX: readonly CollectionRow[] = [
-  serverOwned('tenants/{t}', { get: ALL }),
+  {
+    ...serverOwned('tenants/{t}', { get: ALL }),
+    seed: (c) => tenantProfile(c.tenantId, { identityTenantId: IDENTITY_TENANT }),
+  },
   serverOwned('tenants/{t}/extractions/{id}', { get: ALL, list: ALL }),
   serverOwned('tenants/{t}/documents/{id}', { get: ADMIN_MEMBER, list: ADMIN_MEMBER }),
   serverOwned('tenants/{t}/evidence/{id}', { get: ADMIN_AUDITOR, list: ADMIN_AUDITOR }),
@@ -121,6 +148,8 @@ export const MATRIX: readonly CollectionRow[] = [
   serverOwned('tenants/{t}/accessLog/{id}', { get: ADMIN_AUDITOR, list: ADMIN_AUDITOR }),
   serverOwned('tenants/{t}/dataKeys/{id}', {}),
   serverOwned('tenants/{t}/idempotencyKeys/{id}', {}),
+  serverOwned('tenants/{t}/webhookDeliveries/{id}', {}),
+  serverOwned('tenants/{t}/webhookRegistry/{id}', {}),
   serverOwned('tenants/{t}/somethingNew/{id}', {}),
   serverOwned('apiKeys/{id}', {}),
   serverOwned('access/{id}', {}),
@@ -160,39 +189,18 @@ export const MATRIX: readonly CollectionRow[] = [
         'tenantId of another tenant': shape((c) => ({ tenantId: c.otherTenantId })),
         'createdBy of another uid': shape((c) => ({ createdBy: c.uid })),
         'createdAt not the original': shape(() => ({ createdAt: FORGED_TIME })),
-        'createdAt request.time': shape(() => ({ createdAt: serverTimestamp() })),
+        'createdAt request.time': shape(() => ({ createdAt: serverTime() })),
         'description longer than 500': shape(() => ({ description: 'd'.repeat(501) })),
       },
     },
   },
   {
+    // Only the server writes webhooks (issue 10, finding 6): a row a client made has no sealed
+    // secret and is not counted against the tenant's limit. Admins may read them.
     path: 'tenants/{t}/webhooks/{id}',
-    allow: { get: ADMIN, list: ADMIN, create: ADMIN, delete: ADMIN },
+    allow: { get: ADMIN, list: ADMIN },
     seed: seeded(webhookDoc),
-    create: {
-      valid: shape(webhookDoc),
-      forged: {
-        'extra key': shape((c) => ({ ...webhookDoc(c), secret: 'whsec' })),
-        'missing key': shape((c) => without(webhookDoc(c), 'events')),
-        'wrong type': shape((c) => ({ ...webhookDoc(c), events: 'extraction.succeeded' })),
-        'tenantId of another tenant': shape((c) => ({
-          ...webhookDoc(c),
-          tenantId: c.otherTenantId,
-        })),
-        'createdBy of another uid': shape((c) => ({ ...webhookDoc(c), createdBy: 'someone-else' })),
-        'createdAt not request.time': shape((c) => ({ ...webhookDoc(c), createdAt: FORGED_TIME })),
-        'non-https url': shape((c) => ({ ...webhookDoc(c), url: 'http://hooks.example.com/x' })),
-        'unknown event': shape((c) => ({
-          ...webhookDoc(c),
-          events: ['extraction.succeeded', 'tenant.deleted'],
-        })),
-        'no events': shape((c) => ({ ...webhookDoc(c), events: [] })),
-        'five events': shape((c) => ({
-          ...webhookDoc(c),
-          events: Array.from({ length: 5 }, () => 'extraction.failed'),
-        })),
-      },
-    },
+    create: { valid: shape(webhookDoc) },
     update: { valid: shape(() => ({ url: 'https://hooks.example.com/elsewhere' })) },
   },
   {
@@ -228,33 +236,52 @@ export interface Principal {
   claims: (tenantId: string, otherTenantId: string) => Record<string, unknown> | null;
 }
 
+/** Signed in through the tenant's own Identity Platform tenant, as its people are. */
+const ownIdentity = { firebase: { tenant: IDENTITY_TENANT, sign_in_provider: 'password' } };
+
 export const PRINCIPALS: readonly Principal[] = [
   ...ROLES.map((role): Principal => ({
     label: `${role} of the tenant`,
     uid: `${role}-uid`,
     role,
-    claims: (t) => ({ tenant_id: t, role }),
+    claims: (t) => ({ tenant_id: t, role, ...ownIdentity }),
   })),
+  // Issue 10, finding 4: the API refuses a token whose Identity Platform tenant is not the
+  // tenant's (tenancy/identity.ts); claims alone must not open the tenant's data either.
+  {
+    label: 'admin of the tenant by claims, signed in through another identity tenant',
+    uid: 'foreign-idp-admin-uid',
+    claims: (t) => ({
+      tenant_id: t,
+      role: 'admin',
+      firebase: { tenant: OTHER_IDENTITY_TENANT, sign_in_provider: 'password' },
+    }),
+  },
+  {
+    label: "admin of the tenant by claims, signed in to the project's own user pool",
+    uid: 'project-pool-admin-uid',
+    claims: (t) => ({ tenant_id: t, role: 'admin' }),
+  },
   {
     label: 'admin of another tenant',
     uid: 'other-admin-uid',
-    claims: (_t, other) => ({ tenant_id: other, role: 'admin' }),
+    claims: (_t, other) => ({ tenant_id: other, role: 'admin', ...ownIdentity }),
   },
   { label: 'signed in without claims', uid: 'no-claims-uid', claims: () => ({}) },
   {
     label: 'tenant_id but no role',
     uid: 'no-role-uid',
-    claims: (t) => ({ tenant_id: t }),
+    claims: (t) => ({ tenant_id: t, ...ownIdentity }),
   },
   {
     label: 'role admin with a numeric tenant_id',
     uid: 'numeric-tenant-uid',
-    claims: () => ({ tenant_id: 42, role: 'admin' }),
+    claims: () => ({ tenant_id: 42, role: 'admin', ...ownIdentity }),
   },
   {
     label: 'unknown role "owner"',
     uid: 'owner-uid',
-    claims: (t) => ({ tenant_id: t, role: 'owner' }),
+    claims: (t) => ({ tenant_id: t, role: 'owner', ...ownIdentity }),
   },
   { label: 'unauthenticated', uid: '', claims: () => null },
 ];
