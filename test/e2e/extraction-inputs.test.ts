@@ -123,6 +123,9 @@ describe('document types', () => {
     const fields = done.result?.fields ?? {};
     expect(fields.invoiceNumber).toMatchObject({ value: 'INV-2026-0042', grounded: true });
     expect(fields.total).toMatchObject({ value: '144.00', grounded: true });
+    // Issue 18 "PDF fields name their page": the invoice number is on page 1, the total on 2.
+    expect(fields.invoiceNumber?.source).toMatchObject({ page: 1 });
+    expect(fields.total?.source).toMatchObject({ page: 2 });
     const evidence = await callApi(`/v1/evidence/${done.evidenceId ?? ''}`, { key });
     const record = ExtractionEvidenceRecordSchema.parse(evidence.body);
     expect(record.request).toMatchObject({ contentType: 'application/pdf', bytes: pdf.length });
