@@ -90,7 +90,7 @@ export function progress(io: CliIo, label: string) {
     const now = Date.now();
     if (done === total || now - last > 200) {
       last = now;
-      io.progress(`${label} ${String(done)}/${String(total)}`);
+      io.progress(`${label} ${String(done)}/${String(total)}`, total > 0 ? done / total : 1);
     }
   };
 }

@@ -8,14 +8,32 @@ import { createServices, type Services } from '../services';
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
-  /** Progress of long jobs: to stderr, so stdout stays machine-readable. */
-  progress: (line: string) => void;
+  /**
+   * Progress of long jobs: to stderr, so stdout stays machine-readable. `fraction` (0..1), when
+   * known, draws a bar on a terminal; elsewhere (a pipe, CI) each update is a plain line.
+   */
+  progress: (line: string, fraction?: number) => void;
   services: () => Services;
   /**
    * Asks a yes/no question on the terminal; undefined when there is no terminal to ask on
    * (a pipe, CI), so destructive commands then need `--yes`.
    */
   confirm: (question: string) => Promise<boolean | undefined>;
+}
+
+const BAR_WIDTH = 24;
+
+/**
+ * What one progress update writes: on a terminal a line redrawn in place, with a bar when the
+ * fraction is known (and a newline once complete); elsewhere one plain line per update.
+ */
+export function progressText(line: string, fraction: number | undefined, tty: boolean): string {
+  if (!tty) return `${line}\n`;
+  if (fraction === undefined) return `\r${line}\u001b[K`;
+  const f = Math.min(1, Math.max(0, fraction));
+  const filled = Math.round(f * BAR_WIDTH);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${String(Math.floor(f * 100)).padStart(3)}%`;
+  return `\r${bar} ${line}\u001b[K${f === 1 ? '\n' : ''}`;
 }
 
 async function askOnTerminal(question: string): Promise<boolean | undefined> {
@@ -31,8 +49,8 @@ async function askOnTerminal(question: string): Promise<boolean | undefined> {
 export const defaultIo: CliIo = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
-  progress: (line) =>
-    process.stderr.write(process.stderr.isTTY ? `\r${line}\u001b[K` : `${line}\n`),
+  progress: (line, fraction) =>
+    process.stderr.write(progressText(line, fraction, process.stderr.isTTY)),
   services: () => createServices(),
   confirm: askOnTerminal,
 };
