@@ -90,7 +90,8 @@ describe('registering a customer key on an existing tenant', () => {
     const before = await services.platform.getTenant(tenantId);
     if (!before) throw new Error('tenant missing');
     services.keys.evict(tenantId);
-    const wrappingKey = await services.keys.wrappingKey(before);
+    // A copy: evicting zeroes the cached buffer itself (issue 10, finding 8).
+    const wrappingKey = Buffer.from(await services.keys.wrappingKey(before));
 
     const reply = await callOps(`/v1/tenants/${tenantId}/cmek`, operator, { keyName: keys.good });
     expect(reply.status).toBe(200);
