@@ -91,7 +91,9 @@ describe('npx provenant', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).not.toContain('API key');
     expect(text.stderr).toContain('an account with this email already exists');
-  });
+    // Two CLI processes: a budget for them, not a latency claim (one start took ten seconds
+    // in a loaded full CI run).
+  }, 120_000);
 
   it('reports a missing evidence record instead of printing anything', async () => {
     const io = captureCli();
