@@ -17,7 +17,7 @@ import { errorFields, log } from './logging';
 import { getServices, type Services } from './services';
 import type { Router } from './http/router';
 import { NotificationMessage } from './webhooks/events';
-import { deliverNotification, DeliveryPendingError } from './webhooks/notifier';
+import { deliverNotification, DeliveryPendingError, notificationFields } from './webhooks/notifier';
 
 function lazyRouter(build: (services: Services) => Router) {
   let router: Router | undefined;
@@ -120,7 +120,11 @@ functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<
     await deliverNotification(getServices(), message);
   } catch (err) {
     if (!(err instanceof DeliveryPendingError))
-      log('notifier_error', { ...message, reason: 'transient', ...errorFields(err) });
+      log('notifier_error', {
+        ...notificationFields(message),
+        reason: 'transient',
+        ...errorFields(err),
+      });
     throw err;
   }
 });

@@ -125,6 +125,18 @@ export function postSigned(
   });
 }
 
+/**
+ * A notification's ids for a log line. Its `event` is named `eventType` there: spread as is, it
+ * overwrote the log line's own `event` (the log event's name).
+ */
+export function notificationFields(message: NotificationMessage) {
+  return {
+    tenantId: message.tenantId,
+    extractionId: message.extractionId,
+    eventType: message.event,
+  };
+}
+
 /** The event a message announces, from the extraction as stored (the source of truth). */
 async function buildEvent(
   services: Services,
@@ -244,17 +256,17 @@ export async function deliverNotification(
   };
   const tenant = await services.platform.getTenant(message.tenantId);
   if (!tenant) {
-    log('notifier_error', { ...message, reason: 'unknown_tenant' });
+    log('notifier_error', { ...notificationFields(message), reason: 'unknown_tenant' });
     return counts;
   }
   if (tenant.status !== 'active') {
     // Offboarded: nothing of the tenant leaves the platform any more, events included.
-    log('notifier_error', { ...message, reason: 'tenant_offboarded' });
+    log('notifier_error', { ...notificationFields(message), reason: 'tenant_offboarded' });
     return counts;
   }
   const built = await buildEvent(services, tenant, message);
   if (!built) {
-    log('notifier_error', { ...message, reason: 'extraction_not_in_state' });
+    log('notifier_error', { ...notificationFields(message), reason: 'extraction_not_in_state' });
     return counts;
   }
   const { event, onlyUrl } = built;
