@@ -457,8 +457,62 @@ describe('Firestore TTL policies against the code', () => {
   it('gives every TTL policy a database-wide field resource', async () => {
     const mods = await loadTerraform();
     const field = allResources([moduleAt(mods, 'modules/firestore')], 'google_firestore_field');
-    expect(field.map((f) => [f.body.for_each, f.body.ttl_config])).toEqual([
+    const ttl = field.filter((f) => f.body.ttl_config !== undefined);
+    expect(ttl.map((f) => [f.body.for_each, f.body.ttl_config])).toEqual([
       ['${local.ttl_fields}', [{}]],
     ]);
+  });
+});
+
+describe('Firestore single-field index exemptions against the code', () => {
+  type Exempt = { collection: string; field: string };
+  async function exemptions(): Promise<Exempt[]> {
+    const mods = await loadTerraform();
+    const firestore = moduleAt(mods, 'modules/firestore');
+    const resources = allResources([firestore], 'google_firestore_field').filter(
+      (f) => f.body.index_config !== undefined,
+    );
+    // One resource over the map, with an empty index_config: that is what removes the indexes.
+    expect(resources.map((f) => [f.body.for_each, f.body.index_config])).toEqual([
+      ['${local.unindexed_fields}', [{}]],
+    ]);
+    return Object.values(firestore.locals.unindexed_fields as Record<string, Exempt>);
+  }
+
+  /** The exempted fields some query filters or orders on: each would then need its index. */
+  function queried(exempt: Exempt[], queries: QueryShape[]): string[] {
+    return exempt
+      .filter((e) =>
+        queries.some(
+          (q) =>
+            q.collection === e.collection &&
+            [...q.required, ...q.optional, ...q.orderBy].some((f) => f.field === e.field),
+        ),
+      )
+      .map((e) => `${e.collection}.${e.field}`);
+  }
+
+  it('exempts only fields no query reads', async () => {
+    const exempt = await exemptions();
+    expect(exempt.length).toBeGreaterThan(0);
+    expect(queried(exempt, scanned.queries)).toEqual([]);
+  });
+
+  it('exempts fields of tenant collections the code writes', async () => {
+    for (const e of await exemptions()) {
+      expect(TENANT_COLLECTIONS as readonly string[]).toContain(e.collection);
+    }
+  });
+
+  it('would catch a query on an exempted field', async () => {
+    const exempt = await exemptions();
+    const query: QueryShape = {
+      where: 'example',
+      collection: 'extractions',
+      required: [],
+      optional: [],
+      orderBy: [{ field: 'updatedAt', direction: 'desc' }],
+    };
+    expect(queried(exempt, [query])).toEqual(['extractions.updatedAt']);
   });
 });

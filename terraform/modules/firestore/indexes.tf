@@ -41,3 +41,32 @@ resource "google_firestore_index" "evidence_created_at_id" {
     order      = "ASCENDING"
   }
 }
+
+# Single-field index exemptions. Firestore indexes every field by default, and a collection whose
+# documents carry a monotonically increasing indexed value (a commit time) is limited to about
+# 500 writes/s per collection: https://firebase.google.com/docs/firestore/solutions/shard-timestamp
+# Within a tenant's `extractions` every write stamps `updatedAt`, so its busiest tenant would be
+# capped near 500 / 3 extractions/s (docs/scale.md works the numbers). No query reads these
+# fields, so they need no index: test/unit/terraform-firestore.test.ts fails when a query starts
+# to use one. What stays indexed and sequential is one write per extraction: `submittedAt`
+# (listing order) and evidence `createdAt` (the sealer's windows).
+locals {
+  unindexed_fields = {
+    "extractions.createdAt"     = { collection = "extractions", field = "createdAt" }
+    "extractions.updatedAt"     = { collection = "extractions", field = "updatedAt" }
+    "dataKeys.createdAt"        = { collection = "dataKeys", field = "createdAt" }
+    "documents.createdAt"       = { collection = "documents", field = "createdAt" }
+    "idempotencyKeys.createdAt" = { collection = "idempotencyKeys", field = "createdAt" }
+  }
+}
+
+resource "google_firestore_field" "unindexed" {
+  for_each   = local.unindexed_fields
+  project    = var.project_id
+  database   = google_firestore_database.this.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  # An empty index_config removes the field's automatic single-field indexes.
+  index_config {}
+}
