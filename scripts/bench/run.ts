@@ -1,26 +1,87 @@
 /**
- * `npm run bench`: every benchmark in scripts/bench, results as tables on stdout, progress on
- * stderr. Performance goals live here, never in timed tests.
+ * `npm run bench`: every benchmark in scripts/bench, results as tables on stdout and as
+ * `.local/bench.json` (an array of `{name, value, unit, baseline?, ratio?}`), progress on stderr.
+ * Performance goals live here, never in timed tests. `npm run bench -- NAME…` runs only the
+ * benchmarks whose key is given (keys: the first word of each heading, e.g. `seal`).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { envelopeBench, proofBench, sealBench, streamMemoryBench } from './cpu';
+import { formatEntries, type BenchEntry } from './entries';
 import { formatKmsCache, runKmsCacheBench } from './kms-cache';
 
 const progress = (line: string) =>
   process.stderr.write(process.stderr.isTTY ? `\r${line}\u001b[K` : `${line}\n`);
 
-const BENCHMARKS: { name: string; run: () => Promise<string[]> }[] = [
+interface Benchmark {
+  key: string;
+  name: string;
+  run: () => Promise<{ lines: string[]; entries: BenchEntry[] }>;
+}
+
+const entriesOnly = (entries: BenchEntry[]) => ({ lines: formatEntries(entries), entries });
+
+const BENCHMARKS: Benchmark[] = [
   {
-    name: 'KMS unwraps with the wrapping-key cache (scripts/bench/kms-cache.ts)',
-    run: async () => formatKmsCache(await runKmsCacheBench(progress)),
+    key: 'seal',
+    name: 'seal: folding 1M leaf hashes into the log (scripts/bench/cpu.ts)',
+    run: () => Promise.resolve(entriesOnly(sealBench(progress))),
+  },
+  {
+    key: 'proof',
+    name: 'proof: inclusion proof verification (scripts/bench/cpu.ts)',
+    run: () => Promise.resolve(entriesOnly(proofBench(progress))),
+  },
+  {
+    key: 'envelope',
+    name: 'envelope: encryption against raw AES-256-GCM (scripts/bench/cpu.ts)',
+    run: async () =>
+      entriesOnly([...envelopeBench(progress), ...(await streamMemoryBench(progress))]),
+  },
+  {
+    key: 'kms',
+    name: 'kms: KMS unwraps with the wrapping-key cache (scripts/bench/kms-cache.ts)',
+    run: async () => {
+      const rows = await runKmsCacheBench(progress);
+      const burst = rows[0];
+      return {
+        lines: formatKmsCache(rows),
+        entries: burst
+          ? [
+              {
+                name: 'kms_calls_per_1000',
+                value: (burst.kmsDecrypts * 1000) / burst.extractions,
+                unit: 'calls',
+                detail: 'KMS Decrypt calls per 1,000 extractions of one tenant in one instance',
+              },
+            ]
+          : [],
+      };
+    },
   },
 ];
 
 async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.key === w));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.key).join(', ')}`,
+    );
+  }
+  const all: BenchEntry[] = [];
   for (const bench of BENCHMARKS) {
+    if (wanted.length > 0 && !wanted.includes(bench.key)) continue;
     progress(`running ${bench.name}`);
-    const lines = await bench.run();
+    const { lines, entries } = await bench.run();
+    all.push(...entries);
     if (process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(`\n## ${bench.name}\n\n${lines.join('\n')}\n`);
   }
+  const file = path.join(process.cwd(), '.local', 'bench.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+  process.stdout.write(`\n${String(all.length)} figures written to ${file}\n`);
 }
 
 main().catch((err: unknown) => {
