@@ -149,11 +149,7 @@ export class KmsService {
     const now = this.now();
     let changed = false;
     for (const version of Object.values(this.state.versions)) {
-      if (
-        version.state === 'PENDING_GENERATION' &&
-        version.generateTime !== undefined &&
-        version.generateTime <= now
-      ) {
+      if (version.state === 'PENDING_GENERATION' && version.generateTime <= now) {
         version.state = 'ENABLED';
         changed = true;
       }
