@@ -37,6 +37,8 @@ const EVENTS = {
   kek_rotation_failed: 'ERROR',
   cmek_registered: 'NOTICE',
   cmek_refused: 'WARNING',
+  /** A CMEK tenant's key refused us mid-life (grant revoked, version disabled or destroyed). */
+  customer_key_unavailable: 'WARNING',
   tenant_offboarded: 'NOTICE',
   config_invalid: 'CRITICAL',
 } as const;

@@ -6,15 +6,45 @@ import { join } from 'node:path';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { credentials, status } from '@grpc/grpc-js';
 import { crc32c } from '../../functions/src/util/crc32c';
+import { DEFAULT_CALLER } from '../../scripts/local/emulators/kms/iam';
 import { startKmsEmulator } from '../../scripts/local/emulators/kms/server';
 import { STATE_FILE, type KmsState } from '../../scripts/local/emulators/kms/store';
 import type { RunningEmulator } from '../../scripts/local/emulators/running';
+import { as, iamRequest, setGrant } from '../support/customer-kms';
 
 const LOCATION = 'projects/provenant-local/locations/europe-west1';
 const RING = `${LOCATION}/keyRings/tenants`;
 const DAY_SECONDS = 24 * 3600;
+/** How long the emulator keeps new asymmetric versions PENDING_GENERATION in these tests. */
+const GENERATION_MS = 60_000;
 
 let dataDir: string;
+/** Added to the emulator's clock: tests move time forward instead of sleeping through it. */
+let clockOffsetMs = 0;
+const emulatorOptions = () => ({
+  port: 0,
+  dataDir,
+  now: () => Date.now() + clockOffsetMs,
+  asymmetricGenerationMs: GENERATION_MS,
+});
+
+/** Runs `fn` with the emulator's clock `ms` ahead, then puts it back. */
+async function withClockAhead<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  clockOffsetMs += ms;
+  try {
+    return await fn();
+  } finally {
+    clockOffsetMs -= ms;
+  }
+}
+
+/** Lets a PENDING_GENERATION version finish generating (the next call applies it). */
+async function generated(versionName: string): Promise<void> {
+  const [version] = await withClockAhead(GENERATION_MS, () =>
+    client.getCryptoKeyVersion({ name: versionName }),
+  );
+  expect(version.state).toBe('ENABLED');
+}
 let emulator: RunningEmulator;
 let client: KeyManagementServiceClient;
 
@@ -68,7 +98,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kms-emulator-'));
-  emulator = await startKmsEmulator({ port: 0, dataDir });
+  emulator = await startKmsEmulator(emulatorOptions());
   client = connect(emulator.port);
   await client.createKeyRing({ parent: LOCATION, keyRingId: 'tenants', keyRing: {} });
 });
@@ -222,18 +252,24 @@ describe('KMS emulator: denials', () => {
   });
 
   it('destroys the key material once the destroy time has passed', async () => {
+    // 24 hours is the shortest schedule KMS accepts; the emulator's clock is moved past it.
     const key = await createSymmetricKey('destroy-soon', {
-      destroyScheduledDuration: { seconds: 1 },
+      destroyScheduledDuration: { seconds: DAY_SECONDS },
     });
     const name = key.name ?? '';
-    expect(Number(key.destroyScheduledDuration?.seconds)).toBe(1);
+    expect(Number(key.destroyScheduledDuration?.seconds)).toBe(DAY_SECONDS);
     const ciphertext = await encrypt(name, 'short-lived');
     const versionName = `${name}/cryptoKeyVersions/1`;
     expect(readState().versions[versionName]?.material).toEqual(expect.any(String));
 
     await client.destroyCryptoKeyVersion({ name: versionName });
-    await sleep(1_200);
-    const [version] = await client.getCryptoKeyVersion({ name: versionName });
+    const [scheduled] = await withClockAhead(DAY_SECONDS * 1000 - 5_000, () =>
+      client.getCryptoKeyVersion({ name: versionName }),
+    );
+    expect(scheduled.state).toBe('DESTROY_SCHEDULED');
+    const [version] = await withClockAhead(DAY_SECONDS * 1000 + 1_000, () =>
+      client.getCryptoKeyVersion({ name: versionName }),
+    );
     expect(version.state).toBe('DESTROYED');
     expect(Number(version.destroyEventTime?.seconds)).toBeGreaterThan(0);
     expect(readState().versions[versionName]?.material).toBeUndefined();
@@ -497,6 +533,7 @@ describe('KMS emulator: asymmetric signing', () => {
     });
     expect(key.primary).toBeFalsy();
     const versionName = `${key.name ?? ''}/cryptoKeyVersions/1`;
+    await generated(versionName);
 
     const [publicKey] = await client.getPublicKey({ name: versionName });
     const pem = publicKey.pem ?? '';
@@ -544,7 +581,7 @@ describe('KMS emulator: persistence', () => {
 
     await client.close();
     await emulator.close();
-    emulator = await startKmsEmulator({ port: 0, dataDir });
+    emulator = await startKmsEmulator(emulatorOptions());
     client = connect(emulator.port);
 
     expect(await decryptText(name, ciphertext, 'ctx')).toBe('survives restarts');
@@ -558,5 +595,258 @@ describe('KMS emulator: persistence', () => {
       cryptoKeyVersion: {},
     });
     expect(v3.name).toBe(`${RING}/cryptoKeys/rotating/cryptoKeyVersions/3`);
+  });
+});
+
+describe('KMS emulator: key lifecycles as Cloud KMS documents them', () => {
+  it('refuses a destroy scheduled duration under 24 hours or over 120 days with INVALID_ARGUMENT', async () => {
+    for (const seconds of [1, DAY_SECONDS - 1, 120 * DAY_SECONDS + 1]) {
+      await expect(
+        createSymmetricKey(`destroy-duration-${String(seconds)}`, {
+          destroyScheduledDuration: { seconds },
+        }),
+      ).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        message: expect.stringContaining('destroy_scheduled_duration') as unknown,
+      });
+    }
+    const [keys] = await client.listCryptoKeys({ parent: RING });
+    expect(keys.filter((k) => k.name?.includes('/destroy-duration-'))).toEqual([]);
+    const shortest = await createSymmetricKey('destroy-duration-min', {
+      destroyScheduledDuration: { seconds: DAY_SECONDS },
+    });
+    expect(Number(shortest.destroyScheduledDuration?.seconds)).toBe(DAY_SECONDS);
+  });
+
+  it('starts an asymmetric version PENDING_GENERATION and refuses every use until it is ENABLED', async () => {
+    const [key] = await client.createCryptoKey({
+      parent: RING,
+      cryptoKeyId: 'pending-signer',
+      cryptoKey: {
+        purpose: 'ASYMMETRIC_SIGN',
+        versionTemplate: { algorithm: 'EC_SIGN_P256_SHA256' },
+      },
+    });
+    const v1 = `${key.name ?? ''}/cryptoKeyVersions/1`;
+    const [pending] = await client.getCryptoKeyVersion({ name: v1 });
+    expect(pending.state).toBe('PENDING_GENERATION');
+    expect(pending.generateTime).toBeFalsy();
+    const digest = createHash('sha256').update('too early').digest();
+    await expect(
+      client.asymmetricSign({ name: v1, digest: { sha256: digest } }),
+    ).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      message: expect.stringContaining('PENDING_GENERATION') as unknown,
+    });
+    await expect(client.getPublicKey({ name: v1 })).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
+    // "It may not be used, enabled, disabled, or destroyed yet" (key-states docs).
+    await expect(client.destroyCryptoKeyVersion({ name: v1 })).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
+    await expect(
+      client.updateCryptoKeyVersion({
+        cryptoKeyVersion: { name: v1, state: 'DISABLED' },
+        updateMask: { paths: ['state'] },
+      }),
+    ).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+
+    await generated(v1);
+    const [ready] = await client.getCryptoKeyVersion({ name: v1 });
+    expect(ready.state).toBe('ENABLED');
+    expect(Number(ready.generateTime?.seconds)).toBeGreaterThan(0);
+    const [signed] = await client.asymmetricSign({ name: v1, digest: { sha256: digest } });
+    const [publicKey] = await client.getPublicKey({ name: v1 });
+    expect(
+      verify(
+        'sha256',
+        Buffer.from('too early'),
+        publicKey.pem ?? '',
+        signed.signature as Uint8Array,
+      ),
+    ).toBe(true);
+
+    // A later version of an asymmetric key is generated too, whatever state was asked for.
+    const [v2] = await client.createCryptoKeyVersion({
+      parent: key.name ?? '',
+      cryptoKeyVersion: { state: 'ENABLED' },
+    });
+    expect(v2.state).toBe('PENDING_GENERATION');
+  });
+
+  it('starts a symmetric version ENABLED, usable at once', async () => {
+    const key = await createSymmetricKey('symmetric-ready');
+    expect(key.primary?.state).toBe('ENABLED');
+    const [v2] = await client.createCryptoKeyVersion({
+      parent: key.name ?? '',
+      cryptoKeyVersion: {},
+    });
+    expect(v2.state).toBe('ENABLED');
+  });
+});
+
+describe('KMS emulator: IAM on a customer-managed key', () => {
+  const CUSTOMER = 'user:owner@customer.example';
+  const STRANGER = 'user:mallory@elsewhere.example';
+  const CUSTOMER_LOCATION = 'projects/customer-project/locations/europe-west1';
+  const CUSTOMER_RING = `${CUSTOMER_LOCATION}/keyRings/cmek`;
+  let keyName: string;
+
+  const setPlatformGrant = (resource: string, granted: boolean) =>
+    setGrant(client, CUSTOMER, resource, granted);
+
+  const deniedOn = (permission: string, resource: string) => ({
+    code: status.PERMISSION_DENIED,
+    message: expect.stringContaining(
+      `Permission '${permission}' denied on resource '${resource}' (or it may not exist).`,
+    ) as unknown,
+  });
+
+  beforeAll(async () => {
+    // The customer's project: the customer creates the ring, so the project is theirs.
+    await client.createKeyRing(
+      { parent: CUSTOMER_LOCATION, keyRingId: 'cmek', keyRing: {} },
+      as(CUSTOMER),
+    );
+    const [key] = await client.createCryptoKey(
+      {
+        parent: CUSTOMER_RING,
+        cryptoKeyId: 'tenant-kek',
+        cryptoKey: { purpose: 'ENCRYPT_DECRYPT' },
+      },
+      as(CUSTOMER),
+    );
+    keyName = key.name ?? '';
+  });
+
+  it('denies the platform a key in a project it cannot see, whether or not the key exists', async () => {
+    await expect(encrypt(keyName, 'x')).rejects.toMatchObject(
+      deniedOn('cloudkms.cryptoKeyVersions.useToEncrypt', keyName),
+    );
+    const missing = `${CUSTOMER_RING}/cryptoKeys/missing`;
+    // Not NOT_FOUND: a caller without access cannot tell a missing key from a hidden one.
+    await expect(encrypt(missing, 'x')).rejects.toMatchObject(
+      deniedOn('cloudkms.cryptoKeyVersions.useToEncrypt', missing),
+    );
+    await expect(client.getCryptoKey({ name: keyName })).rejects.toMatchObject(
+      deniedOn('cloudkms.cryptoKeys.get', keyName),
+    );
+    await expect(
+      client.createKeyRing({ parent: CUSTOMER_LOCATION, keyRingId: 'intruder', keyRing: {} }),
+    ).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+  });
+
+  it('answers PERMISSION_DENIED once the customer revokes the grant, and serves again once re-granted', async () => {
+    await setPlatformGrant(keyName, true);
+    const ciphertext = await encrypt(keyName, 'tenant wrapping key', 'aad');
+    expect(await decryptText(keyName, ciphertext, 'aad')).toBe('tenant wrapping key');
+    // The grant is to use the key, not to manage or even read it.
+    await expect(client.getCryptoKey({ name: keyName })).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    await expect(
+      client.destroyCryptoKeyVersion({ name: `${keyName}/cryptoKeyVersions/1` }),
+    ).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+
+    await setPlatformGrant(keyName, false);
+    await expect(decryptText(keyName, ciphertext, 'aad')).rejects.toMatchObject(
+      deniedOn('cloudkms.cryptoKeyVersions.useToDecrypt', keyName),
+    );
+    await expect(encrypt(keyName, 'more')).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    // The owner still can: the key is fine, only the platform's access is gone.
+    const [own] = await client.decrypt(
+      { name: keyName, ciphertext, additionalAuthenticatedData: Buffer.from('aad') },
+      as(CUSTOMER),
+    );
+    expect(Buffer.from(own.plaintext as Uint8Array).toString()).toBe('tenant wrapping key');
+
+    await setPlatformGrant(keyName, true);
+    expect(await decryptText(keyName, ciphertext, 'aad')).toBe('tenant wrapping key');
+  });
+
+  it('applies a grant on the key ring to every key on it', async () => {
+    const [other] = await client.createCryptoKey(
+      {
+        parent: CUSTOMER_RING,
+        cryptoKeyId: 'ring-wide',
+        cryptoKey: { purpose: 'ENCRYPT_DECRYPT' },
+      },
+      as(CUSTOMER),
+    );
+    await expect(encrypt(other.name ?? '', 'x')).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    await setPlatformGrant(CUSTOMER_RING, true);
+    await expect(encrypt(other.name ?? '', 'x')).resolves.toBeInstanceOf(Buffer);
+    await setPlatformGrant(CUSTOMER_RING, false);
+    await expect(encrypt(other.name ?? '', 'x')).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+  });
+
+  it('reports held permissions through TestIamPermissions without denying', async () => {
+    await setPlatformGrant(keyName, true);
+    const asked = [
+      'cloudkms.cryptoKeyVersions.useToEncrypt',
+      'cloudkms.cryptoKeyVersions.useToDecrypt',
+      'cloudkms.cryptoKeys.get',
+    ];
+    const [mine] = await client.testIamPermissions(
+      iamRequest<'testIamPermissions'>({ resource: keyName, permissions: asked }),
+    );
+    expect(mine.permissions).toEqual(asked.slice(0, 2));
+    const [theirs] = await client.testIamPermissions(
+      iamRequest<'testIamPermissions'>({ resource: keyName, permissions: asked }),
+      as(STRANGER),
+    );
+    expect(theirs.permissions).toEqual([]);
+  });
+
+  it('refuses a policy change from anyone but the owner, and a stale etag with ABORTED', async () => {
+    await expect(
+      client.setIamPolicy(
+        iamRequest<'setIamPolicy'>({
+          resource: keyName,
+          policy: { bindings: [{ role: 'roles/owner', members: [STRANGER] }] },
+        }),
+        as(STRANGER),
+      ),
+    ).rejects.toMatchObject(deniedOn('cloudkms.cryptoKeys.setIamPolicy', keyName));
+    // The platform holds use, not setIamPolicy: it cannot grant itself more.
+    await expect(
+      client.setIamPolicy(
+        iamRequest<'setIamPolicy'>({
+          resource: keyName,
+          policy: { bindings: [{ role: 'roles/cloudkms.admin', members: [DEFAULT_CALLER] }] },
+        }),
+      ),
+    ).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+
+    const [before] = await client.getIamPolicy(
+      iamRequest<'getIamPolicy'>({ resource: keyName }),
+      as(CUSTOMER),
+    );
+    await setPlatformGrant(keyName, false);
+    await expect(
+      client.setIamPolicy(
+        iamRequest<'setIamPolicy'>({
+          resource: keyName,
+          policy: { etag: before.etag, bindings: [] },
+        }),
+        as(CUSTOMER),
+      ),
+    ).rejects.toMatchObject({ code: status.ABORTED });
+    await expect(
+      client.setIamPolicy(
+        iamRequest<'setIamPolicy'>({
+          resource: keyName,
+          policy: { bindings: [{ role: 'roles/made.up', members: [DEFAULT_CALLER] }] },
+        }),
+        as(CUSTOMER),
+      ),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 });

@@ -34,7 +34,7 @@ export function objectAad(tenantId: string, ref: ObjectRef): Buffer {
   return Buffer.from(`provenant/v1/${tenantId}/${ref.kind}/${ref.id}`);
 }
 
-function wrappingKeyAad(tenantId: string): Buffer {
+export function wrappingKeyAad(tenantId: string): Buffer {
   return Buffer.from(`provenant/v1/${tenantId}/wrapping-key`);
 }
 

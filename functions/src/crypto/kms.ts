@@ -23,7 +23,10 @@ export interface KeyManager {
     keyId: string,
     rotationPeriodSeconds: number,
   ): Promise<string>;
-  /** Creates an EC P-256 signing key (idempotent); returns its first version's name. */
+  /**
+   * Creates an EC P-256 signing key (idempotent); returns its first version's name once that
+   * version is ENABLED.
+   */
   ensureSigningKey(keyRingName: string, keyId: string): Promise<string>;
   asymmetricSign(keyVersionName: string, sha256Digest: Buffer): Promise<Buffer>;
   getPublicKeyPem(keyVersionName: string): Promise<string>;
@@ -60,7 +63,10 @@ export interface CryptoKeyInfo {
 export interface KeyVersionManager {
   getCryptoKey(keyName: string): Promise<CryptoKeyInfo>;
   listCryptoKeyVersions(keyName: string): Promise<KeyVersionInfo[]>;
-  /** A new ENABLED version; it does not become primary (as in Cloud KMS). */
+  /**
+   * A new version, returned once ENABLED (an asymmetric one is generated first); it does not
+   * become primary (as in Cloud KMS).
+   */
   createCryptoKeyVersion(keyName: string): Promise<KeyVersionInfo>;
   setPrimaryVersion(keyName: string, versionName: string): Promise<void>;
   disableCryptoKeyVersion(versionName: string): Promise<KeyVersionInfo>;
@@ -91,9 +97,77 @@ export function kmsStatus(err: unknown): number | undefined {
   return grpcCode(err);
 }
 
+/**
+ * Why a key cannot be used right now, from the status Cloud KMS answered an Encrypt or
+ * Decrypt with: PERMISSION_DENIED when the caller holds no `useToEncrypt`/`useToDecrypt` on
+ * the key (a revoked `roles/cloudkms.cryptoKeyEncrypterDecrypter` grant, or a key in a project
+ * the caller cannot see: KMS answers "Permission ... denied on resource ... (or it may not
+ * exist)" for both, https://cloud.google.com/kms/docs/reference/permissions-and-roles);
+ * FAILED_PRECONDITION when the version is not ENABLED (disabled, scheduled for destruction,
+ * destroyed: https://cloud.google.com/kms/docs/key-states); NOT_FOUND when the key is gone
+ * from a project the caller may see.
+ */
+export const KEY_UNAVAILABLE_REASONS = [
+  'permission_denied',
+  'key_not_enabled',
+  'not_found',
+] as const;
+export type KeyUnavailableReason = (typeof KEY_UNAVAILABLE_REASONS)[number];
+
+/**
+ * An Encrypt or Decrypt that Cloud KMS refused because of the key's access or state, not the
+ * request: retrying cannot help until the key's owner acts. `code` stays the gRPC status, as
+ * on the client's own error, so callers that branch on it keep working.
+ */
+export class KmsKeyUnavailableError extends Error {
+  override readonly name = 'KmsKeyUnavailableError';
+  constructor(
+    readonly keyName: string,
+    readonly code: number,
+    readonly reason: KeyUnavailableReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const UNAVAILABLE_BY_STATUS: Readonly<Record<number, KeyUnavailableReason>> = {
+  5: 'not_found',
+  7: 'permission_denied',
+  9: 'key_not_enabled',
+};
+
+/** The client's error as a KmsKeyUnavailableError when it says the key cannot be used. */
+function keyUnavailable(keyName: string, err: unknown): unknown {
+  const code = grpcCode(err);
+  const reason = code === undefined ? undefined : UNAVAILABLE_BY_STATUS[code];
+  if (code === undefined || reason === undefined) return err;
+  const details = (err as { details?: unknown }).details;
+  return new KmsKeyUnavailableError(
+    keyName,
+    code,
+    reason,
+    typeof details === 'string' && details !== '' ? details : `Cloud KMS refused ${keyName}`,
+  );
+}
+
+/** How long a new asymmetric key version may stay PENDING_GENERATION before we give up. */
+const VERSION_READY_TIMEOUT_MS = 120_000;
+const VERSION_POLL_FIRST_MS = 100;
+const VERSION_POLL_MAX_MS = 2_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class KmsIntegrityError extends InternalError {
   constructor(what: string) {
     super('kms_integrity', `Cloud KMS ${what} failed its CRC32C check`);
+  }
+}
+
+/** A new key version that did not become ENABLED (still generating at the deadline, or failed). */
+export class KmsVersionNotReadyError extends InternalError {
+  constructor(versionName: string, state: string) {
+    super('kms_version_not_ready', `Cloud KMS version ${versionName} is ${state}, not ENABLED`);
   }
 }
 
@@ -131,13 +205,17 @@ export class CloudKmsKeyManager implements KeyManager, KeyVersionManager {
   constructor(private readonly client: KeyManagementServiceClient) {}
 
   async encrypt(keyName: string, plaintext: Buffer, aad: Buffer) {
-    const [response] = await this.client.encrypt({
-      name: keyName,
-      plaintext,
-      additionalAuthenticatedData: aad,
-      plaintextCrc32c: { value: crc32c(plaintext) },
-      additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
-    });
+    const [response] = await this.client
+      .encrypt({
+        name: keyName,
+        plaintext,
+        additionalAuthenticatedData: aad,
+        plaintextCrc32c: { value: crc32c(plaintext) },
+        additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
+      })
+      .catch((err: unknown) => {
+        throw keyUnavailable(keyName, err);
+      });
     const ciphertext = bytes(response.ciphertext);
     if (
       !response.verifiedPlaintextCrc32c ||
@@ -150,13 +228,17 @@ export class CloudKmsKeyManager implements KeyManager, KeyVersionManager {
   }
 
   async decrypt(keyName: string, ciphertext: Buffer, aad: Buffer) {
-    const [response] = await this.client.decrypt({
-      name: keyName,
-      ciphertext,
-      additionalAuthenticatedData: aad,
-      ciphertextCrc32c: { value: crc32c(ciphertext) },
-      additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
-    });
+    const [response] = await this.client
+      .decrypt({
+        name: keyName,
+        ciphertext,
+        additionalAuthenticatedData: aad,
+        ciphertextCrc32c: { value: crc32c(ciphertext) },
+        additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
+      })
+      .catch((err: unknown) => {
+        throw keyUnavailable(keyName, err);
+      });
     const plaintext = bytes(response.plaintext);
     if (int64(response.plaintextCrc32c) !== crc32c(plaintext))
       throw new KmsIntegrityError('decrypt');
@@ -176,7 +258,7 @@ export class CloudKmsKeyManager implements KeyManager, KeyVersionManager {
   async ensureSymmetricKey(keyRingName: string, keyId: string, rotationPeriodSeconds: number) {
     const name = `${keyRingName}/cryptoKeys/${keyId}`;
     try {
-      await this.client.createCryptoKey({
+      const [key] = await this.client.createCryptoKey({
         parent: keyRingName,
         cryptoKeyId: keyId,
         cryptoKey: {
@@ -186,6 +268,9 @@ export class CloudKmsKeyManager implements KeyManager, KeyVersionManager {
           nextRotationTime: { seconds: Math.floor(Date.now() / 1000) + rotationPeriodSeconds },
         },
       });
+      // Symmetric versions start ENABLED (https://cloud.google.com/kms/docs/key-states); a
+      // primary still being generated is waited for all the same, so the first Encrypt works.
+      if (key.primary?.name) await this.versionReady(versionInfo(key.primary));
     } catch (err) {
       if (grpcCode(err) !== ALREADY_EXISTS) throw err;
     }
@@ -206,7 +291,32 @@ export class CloudKmsKeyManager implements KeyManager, KeyVersionManager {
     } catch (err) {
       if (grpcCode(err) !== ALREADY_EXISTS) throw err;
     }
-    return `${name}/cryptoKeyVersions/1`;
+    // An asymmetric version starts PENDING_GENERATION and may not be used until KMS marks it
+    // ENABLED (https://cloud.google.com/kms/docs/key-states): signing before that fails with
+    // FAILED_PRECONDITION. Also after ALREADY_EXISTS: a concurrent creator may have just made it.
+    const version = `${name}/cryptoKeyVersions/1`;
+    await this.versionReady({ name: version, state: 'PENDING_GENERATION' });
+    return version;
+  }
+
+  /**
+   * Resolves once `version` has left PENDING_GENERATION, polling GetCryptoKeyVersion with a
+   * growing interval (KMS has no notification for it). Any state but ENABLED afterwards (a
+   * failed generation, or a version disabled meanwhile) is an error naming the state.
+   */
+  private async versionReady(version: KeyVersionInfo): Promise<KeyVersionInfo> {
+    const deadline = Date.now() + VERSION_READY_TIMEOUT_MS;
+    let current = version;
+    let wait = VERSION_POLL_FIRST_MS;
+    while (current.state === 'PENDING_GENERATION') {
+      if (Date.now() > deadline) throw new KmsVersionNotReadyError(version.name, current.state);
+      await sleep(wait);
+      wait = Math.min(wait * 2, VERSION_POLL_MAX_MS);
+      const [fetched] = await this.client.getCryptoKeyVersion({ name: version.name });
+      current = versionInfo(fetched);
+    }
+    if (current.state !== 'ENABLED') throw new KmsVersionNotReadyError(version.name, current.state);
+    return current;
   }
 
   async asymmetricSign(keyVersionName: string, sha256Digest: Buffer) {
@@ -259,7 +369,8 @@ export class CloudKmsKeyManager implements KeyManager, KeyVersionManager {
       parent: keyName,
       cryptoKeyVersion: {},
     });
-    return versionInfo(version);
+    // Made primary and used to encrypt right after (key rotation): wait until it may be.
+    return this.versionReady(versionInfo(version));
   }
 
   async setPrimaryVersion(keyName: string, versionName: string) {

@@ -28,6 +28,7 @@ import type { Services } from '../services';
 import { COMMIT_TIME, isAlreadyExists, type DocData, type TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { publishExtractionEvent } from '../webhooks/events';
+import { confirmCustomerKey, customerKeyFailure } from './customer-key';
 import { documentInput } from './documents';
 import { extractionEvidenceBody } from './extraction-evidence';
 import {
@@ -58,6 +59,8 @@ export async function processExtraction(
   if (!job) return;
   log('extraction_processing', job.ids);
   try {
+    // A customer's revoked key stops this extraction before any content is opened.
+    await confirmCustomerKey(services.keyManager, job.tenant);
     const schema = await schemaOf(job);
     const document = await openDocument(services, job);
     const { input, documentText } = await readDocument(services, document);
@@ -96,8 +99,12 @@ export async function processExtraction(
     });
     await commitResult(services, job, body, stored, keyring, completion);
   } catch (err) {
-    if (!(err instanceof TerminalExtractionError)) throw err;
-    await commitFailure(services, job, err);
+    const terminal =
+      err instanceof TerminalExtractionError
+        ? err
+        : customerKeyFailure(job.tenant, job.ids.extractionId, err);
+    if (!terminal) throw err;
+    await commitFailure(services, job, terminal);
   }
 }
 

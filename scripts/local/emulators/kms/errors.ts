@@ -22,6 +22,11 @@ export const alreadyExists = (message: string): KmsError =>
 /** The resource exists but its state or purpose forbids the operation. */
 export const failedPrecondition = (message: string): KmsError =>
   new KmsError(status.FAILED_PRECONDITION, message);
+/** The caller lacks the IAM permission (or the resource is in a project it cannot see). */
+export const permissionDenied = (message: string): KmsError =>
+  new KmsError(status.PERMISSION_DENIED, message);
+/** A policy write raced another one (its etag no longer matches), as IAM answers it. */
+export const aborted = (message: string): KmsError => new KmsError(status.ABORTED, message);
 /** Valid in KMS, but outside what the emulator implements. */
 export const unimplemented = (message: string): KmsError =>
   new KmsError(status.UNIMPLEMENTED, message);

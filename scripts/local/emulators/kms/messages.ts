@@ -245,3 +245,39 @@ export interface AsymmetricSignResponse {
   verifiedDataCrc32c: boolean;
   protectionLevel: ProtectionLevel;
 }
+
+/** `google.iam.v1.Binding` (conditions are refused by the emulator). */
+export interface BindingMessage {
+  role?: string;
+  members?: string[];
+  condition?: unknown;
+}
+
+/** `google.iam.v1.Policy`. */
+export interface PolicyMessage {
+  version?: number;
+  bindings?: BindingMessage[];
+  etag?: Buffer;
+}
+
+/** `google.iam.v1.GetIamPolicyRequest`. */
+export interface GetIamPolicyRequest {
+  resource?: string;
+}
+
+/** `google.iam.v1.SetIamPolicyRequest`. */
+export interface SetIamPolicyRequest {
+  resource?: string;
+  policy?: PolicyMessage;
+}
+
+/** `google.iam.v1.TestIamPermissionsRequest`. */
+export interface TestIamPermissionsRequest {
+  resource?: string;
+  permissions?: string[];
+}
+
+/** `google.iam.v1.TestIamPermissionsResponse`. */
+export interface TestIamPermissionsResponse {
+  permissions: string[];
+}

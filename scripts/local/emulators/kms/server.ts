@@ -6,6 +6,14 @@
 //
 // Google ships no offline KMS emulator. Methods the emulator does not implement are left
 // unregistered, and grpc-js answers them with UNIMPLEMENTED.
+//
+// Access control: the same server serves google.iam.v1.IAMPolicy (Get/Set/TestIamPermissions
+// on key rings and keys), which the KMS client exposes as getIamPolicy/setIamPolicy. A call
+// is made as the member its `authorization: Bearer <member>` metadata names, or as the
+// platform's service account without it (iam.ts), so a test can act as a customer who grants
+// and revokes the platform's use of a key, through the official client:
+//
+//   client.setIamPolicy({ resource, policy }, { otherArgs: { headers: asMember('user:...') } })
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
@@ -19,6 +27,7 @@ import {
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import type { RunningEmulator } from '../running';
 import { KmsError } from './errors';
+import { callerOf } from './iam';
 import { KmsService } from './service';
 import { loadState } from './store';
 
@@ -30,55 +39,73 @@ export interface KmsEmulatorOptions {
   port?: number;
   /** Folder holding the emulator's state, key material included, across restarts. */
   dataDir: string;
+  /** The emulator's clock; tests move it forward to watch scheduled destruction happen. */
+  now?: () => number;
+  /** How long new asymmetric versions stay PENDING_GENERATION (default one second). */
+  asymmetricGenerationMs?: number;
+}
+
+/** The call metadata that makes a KMS client call act as `member` (see iam.ts). */
+export function asMember(member: string): Record<string, string> {
+  return { authorization: `Bearer ${member}` };
 }
 
 const SERVICE_NAME = 'google.cloud.kms.v1.KeyManagementService';
+const IAM_SERVICE_NAME = 'google.iam.v1.IAMPolicy';
 /** How often scheduled destructions and rotations are applied while nobody is calling. */
 const SETTLE_INTERVAL_MS = 30_000;
 /** How long close() lets in-flight calls finish before cutting connections. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
-let cachedDefinition: ServiceDefinition | undefined;
+let cachedDefinitions: { kms: ServiceDefinition; iam: ServiceDefinition } | undefined;
 
 /**
  * Loads the KeyManagementService definition from the protos @google-cloud/kms ships, with the
  * google/api, google/protobuf and google/longrunning imports resolved from google-gax (the
  * package @google-cloud/kms depends on), so the emulator always matches the client's version.
  */
-function kmsServiceDefinition(): ServiceDefinition {
-  if (cachedDefinition) return cachedDefinition;
+function serviceDefinitions(): { kms: ServiceDefinition; iam: ServiceDefinition } {
+  if (cachedDefinitions) return cachedDefinitions;
   const kmsEntry = require.resolve('@google-cloud/kms');
   const gaxEntry = createRequire(kmsEntry).resolve('google-gax');
   const includeDirs = [
     join(dirname(kmsEntry), '..', 'protos'),
     join(dirname(gaxEntry), '..', 'protos'),
   ];
-  const packageDefinition: PackageDefinition = loadSync('google/cloud/kms/v1/service.proto', {
-    includeDirs,
-    keepCase: false,
-    longs: String,
-    enums: String,
-    // Without defaults, fields the client did not send stay absent, which is how the
-    // emulator tells "no checksum supplied" from "checksum 0".
-    defaults: false,
-    oneofs: false,
-  });
-  const service = packageDefinition[SERVICE_NAME];
-  if (service === undefined || 'format' in service) {
-    throw new Error(`${SERVICE_NAME} not found in the @google-cloud/kms protos`);
-  }
-  cachedDefinition = service;
-  return cachedDefinition;
+  const packageDefinition: PackageDefinition = loadSync(
+    ['google/cloud/kms/v1/service.proto', 'google/iam/v1/iam_policy.proto'],
+    {
+      includeDirs,
+      keepCase: false,
+      longs: String,
+      enums: String,
+      // Without defaults, fields the client did not send stay absent, which is how the
+      // emulator tells "no checksum supplied" from "checksum 0".
+      defaults: false,
+      oneofs: false,
+    },
+  );
+  const find = (name: string): ServiceDefinition => {
+    const service = packageDefinition[name];
+    if (service === undefined || 'format' in service) {
+      throw new Error(`${name} not found in the @google-cloud/kms and google-gax protos`);
+    }
+    return service;
+  };
+  cachedDefinitions = { kms: find(SERVICE_NAME), iam: find(IAM_SERVICE_NAME) };
+  return cachedDefinitions;
 }
 
 function unary<Request, Response>(
   service: KmsService,
-  handler: (request: Request) => Response,
+  handler: (request: Request, caller: string) => Response,
 ): handleUnaryCall<Request, Response> {
   return (call, callback) => {
     try {
       service.settle();
-      callback(null, handler(call.request));
+      const authorization = call.metadata.get('authorization')[0];
+      const caller = callerOf(typeof authorization === 'string' ? authorization : undefined);
+      callback(null, handler(call.request, caller));
     } catch (error) {
       if (error instanceof KmsError) {
         callback({ code: error.code, details: error.message }, null);
@@ -116,6 +143,14 @@ function implementation(service: KmsService): UntypedServiceImplementation {
   };
 }
 
+function iamImplementation(service: KmsService): UntypedServiceImplementation {
+  return {
+    GetIamPolicy: unary(service, service.getIamPolicy.bind(service)),
+    SetIamPolicy: unary(service, service.setIamPolicy.bind(service)),
+    TestIamPermissions: unary(service, service.testIamPermissions.bind(service)),
+  };
+}
+
 /**
  * Starts the KMS emulator on `host:port` with its state in `dataDir`, and resolves once it
  * accepts connections. The state written by an earlier run on the same folder is picked up,
@@ -123,11 +158,20 @@ function implementation(service: KmsService): UntypedServiceImplementation {
  */
 export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
-  const service = new KmsService({ dataDir: options.dataDir, state: loadState(options.dataDir) });
+  const service = new KmsService({
+    dataDir: options.dataDir,
+    state: loadState(options.dataDir),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.asymmetricGenerationMs === undefined
+      ? {}
+      : { asymmetricGenerationMs: options.asymmetricGenerationMs }),
+  });
   service.settle();
 
   const server = new Server();
-  server.addService(kmsServiceDefinition(), implementation(service));
+  const definitions = serviceDefinitions();
+  server.addService(definitions.kms, implementation(service));
+  server.addService(definitions.iam, iamImplementation(service));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
       `${host}:${options.port ?? 0}`,

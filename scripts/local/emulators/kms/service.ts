@@ -12,6 +12,7 @@ import {
 import { crc32c } from '../../../../functions/src/util/crc32c';
 import { signP256Digest } from './ecdsa';
 import {
+  aborted,
   alreadyExists,
   failedPrecondition,
   invalidArgument,
@@ -31,6 +32,7 @@ import type {
   EncryptRequest,
   EncryptResponse,
   FieldMask,
+  GetIamPolicyRequest,
   GetPublicKeyRequest,
   Int64Value,
   KeyRingMessage,
@@ -41,11 +43,24 @@ import type {
   NameRequest,
   ProtectionLevel,
   PublicKeyMessage,
+  PolicyMessage,
   SecondsNanos,
+  SetIamPolicyRequest,
+  TestIamPermissionsRequest,
+  TestIamPermissionsResponse,
   UpdateCryptoKeyPrimaryVersionRequest,
   UpdateCryptoKeyRequest,
   UpdateCryptoKeyVersionRequest,
 } from './messages';
+import {
+  emptyIamState,
+  projectOf,
+  requirePermission,
+  hasPermission,
+  ROLE_PERMISSIONS,
+  type IamState,
+  type StoredPolicy,
+} from './iam';
 import {
   checkCryptoKeyName,
   checkKeyRingName,
@@ -61,6 +76,16 @@ const SYMMETRIC = 'GOOGLE_SYMMETRIC_ENCRYPTION';
 const EC_P256 = 'EC_SIGN_P256_SHA256';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
+/**
+ * Bounds of `destroy_scheduled_duration`: "The default scheduled for destruction duration is
+ * 30 days", and a custom one is 24 hours to 120 days
+ * (https://cloud.google.com/kms/docs/destroy-restore; the CryptoKey reference says the same).
+ */
+const MIN_DESTROY_SCHEDULED_MS = DAY_MS;
+const MAX_DESTROY_SCHEDULED_MS = 120 * DAY_MS;
+const DEFAULT_DESTROY_SCHEDULED_MS = 30 * DAY_MS;
+/** How long an asymmetric version stays PENDING_GENERATION unless the host says otherwise. */
+const DEFAULT_GENERATION_MS = 1_000;
 /** KMS caps plaintext and additional authenticated data at 64 KiB each. */
 const MAX_INPUT_BYTES = 64 * 1024;
 const MAX_PAGE_SIZE = 1000;
@@ -80,6 +105,12 @@ export interface KmsServiceOptions {
   readonly dataDir: string;
   readonly state: KmsState;
   readonly now?: () => number;
+  /**
+   * How long a new asymmetric version stays PENDING_GENERATION before it becomes ENABLED.
+   * Real KMS takes a moment to generate an asymmetric key pair and callers must poll
+   * (https://cloud.google.com/kms/docs/key-states); symmetric versions start ENABLED.
+   */
+  readonly asymmetricGenerationMs?: number;
 }
 
 /** The emulated KeyManagementService; it mutates `state` and persists it after every change. */
@@ -87,11 +118,23 @@ export class KmsService {
   private readonly dataDir: string;
   private readonly state: KmsState;
   private readonly now: () => number;
+  private readonly generationMs: number;
 
   constructor(options: KmsServiceOptions) {
     this.dataDir = options.dataDir;
     this.state = options.state;
+    this.state.iam ??= emptyIamState();
     this.now = options.now ?? Date.now;
+    this.generationMs = options.asymmetricGenerationMs ?? DEFAULT_GENERATION_MS;
+  }
+
+  private get iam(): IamState {
+    return this.state.iam ?? emptyIamState();
+  }
+
+  /** PERMISSION_DENIED unless `caller` holds `permission` on `resource` (see iam.ts). */
+  private authorize(caller: string, resource: string, permission: string): void {
+    requirePermission(this.iam, caller, resource, permission);
   }
 
   // ---------------------------------------------------------------- time-driven transitions
@@ -106,6 +149,10 @@ export class KmsService {
     const now = this.now();
     let changed = false;
     for (const version of Object.values(this.state.versions)) {
+      if (version.state === 'PENDING_GENERATION' && version.generateTime <= now) {
+        version.state = 'ENABLED';
+        changed = true;
+      }
       if (
         version.state === 'DESTROY_SCHEDULED' &&
         version.destroyTime !== undefined &&
@@ -141,26 +188,31 @@ export class KmsService {
 
   // ---------------------------------------------------------------- key rings
 
-  createKeyRing(request: CreateKeyRingRequest): KeyRingMessage {
+  createKeyRing(request: CreateKeyRingRequest, caller: string): KeyRingMessage {
     const parent = checkLocationName(request.parent);
     const id = checkResourceId(request.keyRingId, 'key_ring_id');
+    this.authorize(caller, parent, 'cloudkms.keyRings.create');
     const name = `${parent}/keyRings/${id}`;
     if (this.state.keyRings[name]) throw alreadyExists(`KeyRing ${name} already exists.`);
     const ring = { name, createTime: this.now() };
     this.state.keyRings[name] = ring;
+    // The first key ring in a project claims it for its creator (see iam.ts).
+    this.iam.projectOwners[projectOf(name)] ??= caller;
     this.persist();
     return { name, createTime: timestamp(ring.createTime) };
   }
 
-  getKeyRing(request: NameRequest): KeyRingMessage {
+  getKeyRing(request: NameRequest, caller: string): KeyRingMessage {
     const name = checkKeyRingName(request.name);
+    this.authorize(caller, name, 'cloudkms.keyRings.get');
     const ring = this.state.keyRings[name];
     if (!ring) throw notFound(`KeyRing ${name} not found.`);
     return { name, createTime: timestamp(ring.createTime) };
   }
 
-  listKeyRings(request: ListRequest): ListKeyRingsResponse {
+  listKeyRings(request: ListRequest, caller: string): ListKeyRingsResponse {
     const parent = checkLocationName(request.parent);
+    this.authorize(caller, parent, 'cloudkms.keyRings.list');
     const rings = Object.values(this.state.keyRings)
       .filter((ring) => ring.name.startsWith(`${parent}/keyRings/`))
       .sort((a, b) => a.name.localeCompare(b.name))
@@ -172,9 +224,10 @@ export class KmsService {
 
   // ---------------------------------------------------------------- crypto keys
 
-  createCryptoKey(request: CreateCryptoKeyRequest): CryptoKeyMessage {
+  createCryptoKey(request: CreateCryptoKeyRequest, caller: string): CryptoKeyMessage {
     const parent = checkKeyRingName(request.parent, 'parent');
     const id = checkResourceId(request.cryptoKeyId, 'crypto_key_id');
+    this.authorize(caller, parent, 'cloudkms.cryptoKeys.create');
     if (!this.state.keyRings[parent]) throw notFound(`KeyRing ${parent} not found.`);
     const name = `${parent}/cryptoKeys/${id}`;
     if (this.state.cryptoKeys[name]) throw alreadyExists(`CryptoKey ${name} already exists.`);
@@ -192,13 +245,16 @@ export class KmsService {
 
     const destroyScheduledDurationMs =
       spec.destroyScheduledDuration === undefined
-        ? 30 * DAY_MS
+        ? DEFAULT_DESTROY_SCHEDULED_MS
         : toMillis(spec.destroyScheduledDuration);
-    // KMS requires 1 to 120 days; the emulator accepts any positive duration up to 120 days so
-    // tests can watch a version reach DESTROYED without waiting a day.
-    if (destroyScheduledDurationMs <= 0 || destroyScheduledDurationMs > 120 * DAY_MS) {
+    // As real KMS: 24 hours to 120 days. Tests that watch a version reach DESTROYED move the
+    // emulator's clock (KmsServiceOptions.now) instead of asking for a shorter duration.
+    if (
+      destroyScheduledDurationMs < MIN_DESTROY_SCHEDULED_MS ||
+      destroyScheduledDurationMs > MAX_DESTROY_SCHEDULED_MS
+    ) {
       throw invalidArgument(
-        'crypto_key.destroy_scheduled_duration must be positive and at most 120 days.',
+        'crypto_key.destroy_scheduled_duration must be at least 24 hours and at most 120 days.',
       );
     }
 
@@ -218,19 +274,22 @@ export class KmsService {
 
     this.state.cryptoKeys[name] = key;
     if (request.skipInitialVersionCreation !== true) {
-      const version = this.addVersion(key, 'ENABLED');
+      const version = this.addVersion(key, initialState(purpose));
       if (purpose === 'ENCRYPT_DECRYPT') key.primaryVersionId = version.id;
     }
     this.persist();
     return this.cryptoKeyMessage(key);
   }
 
-  getCryptoKey(request: NameRequest): CryptoKeyMessage {
-    return this.cryptoKeyMessage(this.requireKey(checkCryptoKeyName(request.name)));
+  getCryptoKey(request: NameRequest, caller: string): CryptoKeyMessage {
+    const name = checkCryptoKeyName(request.name);
+    this.authorize(caller, name, 'cloudkms.cryptoKeys.get');
+    return this.cryptoKeyMessage(this.requireKey(name));
   }
 
-  listCryptoKeys(request: ListRequest): ListCryptoKeysResponse {
+  listCryptoKeys(request: ListRequest, caller: string): ListCryptoKeysResponse {
     const parent = checkKeyRingName(request.parent, 'parent');
+    this.authorize(caller, parent, 'cloudkms.cryptoKeys.list');
     if (!this.state.keyRings[parent]) throw notFound(`KeyRing ${parent} not found.`);
     const keys = Object.values(this.state.cryptoKeys)
       .filter((key) => key.name.startsWith(`${parent}/cryptoKeys/`))
@@ -249,9 +308,11 @@ export class KmsService {
     };
   }
 
-  updateCryptoKey(request: UpdateCryptoKeyRequest): CryptoKeyMessage {
+  updateCryptoKey(request: UpdateCryptoKeyRequest, caller: string): CryptoKeyMessage {
     const update = request.cryptoKey ?? {};
-    const key = this.requireKey(checkCryptoKeyName(update.name, 'crypto_key.name'));
+    const name = checkCryptoKeyName(update.name, 'crypto_key.name');
+    this.authorize(caller, name, 'cloudkms.cryptoKeys.update');
+    const key = this.requireKey(name);
     const paths = maskPaths(request.updateMask);
     const next: StoredCryptoKey = { ...key, labels: { ...key.labels } };
     for (const path of paths) {
@@ -282,8 +343,13 @@ export class KmsService {
     return this.cryptoKeyMessage(next);
   }
 
-  updateCryptoKeyPrimaryVersion(request: UpdateCryptoKeyPrimaryVersionRequest): CryptoKeyMessage {
-    const key = this.requireKey(checkCryptoKeyName(request.name));
+  updateCryptoKeyPrimaryVersion(
+    request: UpdateCryptoKeyPrimaryVersionRequest,
+    caller: string,
+  ): CryptoKeyMessage {
+    const name = checkCryptoKeyName(request.name);
+    this.authorize(caller, name, 'cloudkms.cryptoKeys.update');
+    const key = this.requireKey(name);
     if (key.purpose !== 'ENCRYPT_DECRYPT') {
       throw failedPrecondition(
         `${key.name} has purpose ${key.purpose}; only ENCRYPT_DECRYPT keys have a primary.`,
@@ -302,8 +368,13 @@ export class KmsService {
 
   // ---------------------------------------------------------------- key versions
 
-  createCryptoKeyVersion(request: CreateCryptoKeyVersionRequest): CryptoKeyVersionMessage {
-    const key = this.requireKey(checkCryptoKeyName(request.parent, 'parent'));
+  createCryptoKeyVersion(
+    request: CreateCryptoKeyVersionRequest,
+    caller: string,
+  ): CryptoKeyVersionMessage {
+    const parent = checkCryptoKeyName(request.parent, 'parent');
+    this.authorize(caller, parent, 'cloudkms.cryptoKeyVersions.create');
+    const key = this.requireKey(parent);
     const requested = request.cryptoKeyVersion?.state ?? 'CRYPTO_KEY_VERSION_STATE_UNSPECIFIED';
     const state = requested === 'CRYPTO_KEY_VERSION_STATE_UNSPECIFIED' ? 'ENABLED' : requested;
     if (state !== 'ENABLED' && state !== 'DISABLED') {
@@ -313,18 +384,25 @@ export class KmsService {
     }
     // As in KMS, a new version does not become primary; callers rotate with
     // UpdateCryptoKeyPrimaryVersion (only the initial version and scheduled rotation do it).
-    const version = this.addVersion(key, state);
+    // An asymmetric one is generated first, whatever state was asked for.
+    const version = this.addVersion(
+      key,
+      initialState(key.purpose) === 'PENDING_GENERATION' ? 'PENDING_GENERATION' : state,
+    );
     this.persist();
     return versionMessage(version);
   }
 
-  getCryptoKeyVersion(request: NameRequest): CryptoKeyVersionMessage {
+  getCryptoKeyVersion(request: NameRequest, caller: string): CryptoKeyVersionMessage {
     const { cryptoKey, versionId } = parseVersionName(request.name);
+    this.authorize(caller, request.name ?? '', 'cloudkms.cryptoKeyVersions.get');
     return versionMessage(this.requireVersion(this.requireKey(cryptoKey).name, versionId));
   }
 
-  listCryptoKeyVersions(request: ListRequest): ListCryptoKeyVersionsResponse {
-    const key = this.requireKey(checkCryptoKeyName(request.parent, 'parent'));
+  listCryptoKeyVersions(request: ListRequest, caller: string): ListCryptoKeyVersionsResponse {
+    const parent = checkCryptoKeyName(request.parent, 'parent');
+    this.authorize(caller, parent, 'cloudkms.cryptoKeyVersions.list');
+    const key = this.requireKey(parent);
     const versions = Object.values(this.state.versions)
       .filter((version) => version.cryptoKey === key.name)
       .sort((a, b) => a.id - b.id)
@@ -343,9 +421,13 @@ export class KmsService {
     };
   }
 
-  updateCryptoKeyVersion(request: UpdateCryptoKeyVersionRequest): CryptoKeyVersionMessage {
+  updateCryptoKeyVersion(
+    request: UpdateCryptoKeyVersionRequest,
+    caller: string,
+  ): CryptoKeyVersionMessage {
     const update = request.cryptoKeyVersion ?? {};
     const { cryptoKey, versionId } = parseVersionName(update.name, 'crypto_key_version.name');
+    this.authorize(caller, update.name ?? '', 'cloudkms.cryptoKeyVersions.update');
     const version = this.requireVersion(this.requireKey(cryptoKey).name, versionId);
     for (const path of maskPaths(request.updateMask)) {
       if (path === 'external_protection_level_options') {
@@ -370,8 +452,9 @@ export class KmsService {
     return versionMessage(version);
   }
 
-  destroyCryptoKeyVersion(request: NameRequest): CryptoKeyVersionMessage {
+  destroyCryptoKeyVersion(request: NameRequest, caller: string): CryptoKeyVersionMessage {
     const { cryptoKey, versionId } = parseVersionName(request.name);
+    this.authorize(caller, request.name ?? '', 'cloudkms.cryptoKeyVersions.destroy');
     const key = this.requireKey(cryptoKey);
     const version = this.requireVersion(key.name, versionId);
     if (version.state !== 'ENABLED' && version.state !== 'DISABLED') {
@@ -387,8 +470,9 @@ export class KmsService {
     return versionMessage(version);
   }
 
-  restoreCryptoKeyVersion(request: NameRequest): CryptoKeyVersionMessage {
+  restoreCryptoKeyVersion(request: NameRequest, caller: string): CryptoKeyVersionMessage {
     const { cryptoKey, versionId } = parseVersionName(request.name);
+    this.authorize(caller, request.name ?? '', 'cloudkms.cryptoKeyVersions.restore');
     const version = this.requireVersion(this.requireKey(cryptoKey).name, versionId);
     if (version.state !== 'DESTROY_SCHEDULED') {
       throw failedPrecondition(
@@ -403,17 +487,19 @@ export class KmsService {
 
   // ---------------------------------------------------------------- cryptographic operations
 
-  encrypt(request: EncryptRequest): EncryptResponse {
+  encrypt(request: EncryptRequest, caller: string): EncryptResponse {
     const name = request.name ?? '';
     let key: StoredCryptoKey;
     let version: StoredVersion;
     if (isVersionName(name)) {
       const parsed = parseVersionName(name);
+      this.authorize(caller, name, 'cloudkms.cryptoKeyVersions.useToEncrypt');
       key = this.requireKey(parsed.cryptoKey);
       requirePurpose(key, 'ENCRYPT_DECRYPT');
       version = this.requireVersion(key.name, parsed.versionId);
     } else {
-      key = this.requireKey(checkCryptoKeyName(name));
+      this.authorize(caller, checkCryptoKeyName(name), 'cloudkms.cryptoKeyVersions.useToEncrypt');
+      key = this.requireKey(name);
       requirePurpose(key, 'ENCRYPT_DECRYPT');
       if (key.primaryVersionId === undefined)
         throw failedPrecondition(`${key.name} has no primary version.`);
@@ -456,8 +542,10 @@ export class KmsService {
     };
   }
 
-  decrypt(request: DecryptRequest): DecryptResponse {
-    const key = this.requireKey(checkCryptoKeyName(request.name));
+  decrypt(request: DecryptRequest, caller: string): DecryptResponse {
+    const name = checkCryptoKeyName(request.name);
+    this.authorize(caller, name, 'cloudkms.cryptoKeyVersions.useToDecrypt');
+    const key = this.requireKey(name);
     requirePurpose(key, 'ENCRYPT_DECRYPT');
     const ciphertext = request.ciphertext ?? Buffer.alloc(0);
     const aad = request.additionalAuthenticatedData ?? Buffer.alloc(0);
@@ -498,8 +586,9 @@ export class KmsService {
     };
   }
 
-  asymmetricSign(request: AsymmetricSignRequest): AsymmetricSignResponse {
+  asymmetricSign(request: AsymmetricSignRequest, caller: string): AsymmetricSignResponse {
     const { cryptoKey, versionId } = parseVersionName(request.name);
+    this.authorize(caller, request.name ?? '', 'cloudkms.cryptoKeyVersions.useToSign');
     const key = this.requireKey(cryptoKey);
     requirePurpose(key, 'ASYMMETRIC_SIGN');
     const version = this.requireVersion(key.name, versionId);
@@ -530,8 +619,9 @@ export class KmsService {
     };
   }
 
-  getPublicKey(request: GetPublicKeyRequest): PublicKeyMessage {
+  getPublicKey(request: GetPublicKeyRequest, caller: string): PublicKeyMessage {
     const { cryptoKey, versionId } = parseVersionName(request.name);
+    this.authorize(caller, request.name ?? '', 'cloudkms.cryptoKeyVersions.viewPublicKey');
     const key = this.requireKey(cryptoKey);
     if (key.purpose !== 'ASYMMETRIC_SIGN' && key.purpose !== 'ASYMMETRIC_DECRYPT') {
       throw failedPrecondition(`${key.name} has purpose ${key.purpose}, which has no public key.`);
@@ -572,7 +662,90 @@ export class KmsService {
     throw invalidArgument(`public_key_format ${format} does not apply to ${version.algorithm}.`);
   }
 
+  // ---------------------------------------------------------------- IAM (google.iam.v1.IAMPolicy)
+
+  getIamPolicy(request: GetIamPolicyRequest, caller: string): PolicyMessage {
+    const { resource, kind } = this.policyResource(request.resource);
+    this.authorize(caller, resource, `cloudkms.${kind}.getIamPolicy`);
+    this.requirePolicyResource(resource, kind);
+    return policyMessage(this.iam.policies[resource]);
+  }
+
+  /**
+   * Replaces the resource's policy, as IAM does: the whole policy, guarded by its etag (a
+   * stale etag is ABORTED, https://cloud.google.com/iam/docs/policies#etag). Removing a
+   * member's binding revokes its access at once: the next call it makes is denied.
+   */
+  setIamPolicy(request: SetIamPolicyRequest, caller: string): PolicyMessage {
+    const { resource, kind } = this.policyResource(request.resource);
+    this.authorize(caller, resource, `cloudkms.${kind}.setIamPolicy`);
+    this.requirePolicyResource(resource, kind);
+    const current = this.iam.policies[resource];
+    const sent = request.policy ?? {};
+    if (sent.etag !== undefined && sent.etag.length > 0) {
+      if (!sent.etag.equals(etagBytes(current?.etag ?? 0))) {
+        throw aborted(
+          'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.',
+        );
+      }
+    }
+    const bindings = (sent.bindings ?? []).map((binding) => {
+      const role = binding.role ?? '';
+      if (ROLE_PERMISSIONS[role] === undefined) {
+        throw invalidArgument(`Role ${role} is not supported for this resource.`);
+      }
+      if (binding.condition !== undefined) {
+        throw unimplemented('The KMS emulator does not support IAM conditions.');
+      }
+      const members = binding.members ?? [];
+      for (const member of members) {
+        if (!/^(user|serviceAccount|group|domain):\S+$/.test(member)) {
+          throw invalidArgument(`Invalid member '${member}' in the policy.`);
+        }
+      }
+      return { role, members: [...members] };
+    });
+    const next: StoredPolicy = {
+      version: 1,
+      etag: (current?.etag ?? 0) + 1,
+      bindings: bindings.filter((binding) => binding.members.length > 0),
+    };
+    this.iam.policies[resource] = next;
+    this.persist();
+    return policyMessage(next);
+  }
+
+  /** The subset of the asked permissions the caller holds; never denied, as in IAM. */
+  testIamPermissions(
+    request: TestIamPermissionsRequest,
+    caller: string,
+  ): TestIamPermissionsResponse {
+    const { resource } = this.policyResource(request.resource);
+    return {
+      permissions: (request.permissions ?? []).filter((permission) =>
+        hasPermission(this.iam, caller, resource, permission),
+      ),
+    };
+  }
+
   // ---------------------------------------------------------------- internals
+
+  /** Key rings and keys hold policies; versions do not (access is managed per key). */
+  private policyResource(resource: string | undefined): {
+    resource: string;
+    kind: 'keyRings' | 'cryptoKeys';
+  } {
+    const name = resource ?? '';
+    if (/\/cryptoKeys\/[^/]+$/.test(name)) {
+      return { resource: checkCryptoKeyName(name, 'resource'), kind: 'cryptoKeys' };
+    }
+    return { resource: checkKeyRingName(name, 'resource'), kind: 'keyRings' };
+  }
+
+  private requirePolicyResource(resource: string, kind: 'keyRings' | 'cryptoKeys'): void {
+    if (kind === 'cryptoKeys') this.requireKey(resource);
+    else if (!this.state.keyRings[resource]) throw notFound(`KeyRing ${resource} not found.`);
+  }
 
   private persist(): void {
     saveState(this.dataDir, this.state);
@@ -591,7 +764,10 @@ export class KmsService {
     return version;
   }
 
-  private addVersion(key: StoredCryptoKey, state: 'ENABLED' | 'DISABLED'): StoredVersion {
+  private addVersion(
+    key: StoredCryptoKey,
+    state: 'ENABLED' | 'DISABLED' | 'PENDING_GENERATION',
+  ): StoredVersion {
     const id = key.nextVersionId;
     key.nextVersionId += 1;
     const now = this.now();
@@ -603,7 +779,8 @@ export class KmsService {
       algorithm: key.algorithm,
       protectionLevel: key.protectionLevel,
       createTime: now,
-      generateTime: now,
+      // A pending version becomes ENABLED in settle() once its generate time has come.
+      generateTime: state === 'PENDING_GENERATION' ? now + this.generationMs : now,
       material: generateMaterial(key.algorithm),
     };
     this.state.versions[version.name] = version;
@@ -644,6 +821,13 @@ function materialOf(version: StoredVersion, encoding: 'base64' | 'utf8'): Buffer
     throw failedPrecondition(`${version.name} has no key material (state ${version.state}).`);
   }
   return Buffer.from(version.material, encoding);
+}
+
+/** Symmetric versions start ENABLED, asymmetric ones PENDING_GENERATION (key-states docs). */
+function initialState(purpose: StoredCryptoKey['purpose']): 'ENABLED' | 'PENDING_GENERATION' {
+  return purpose === 'ASYMMETRIC_SIGN' || purpose === 'ASYMMETRIC_DECRYPT'
+    ? 'PENDING_GENERATION'
+    : 'ENABLED';
 }
 
 function requirePurpose(key: StoredCryptoKey, purpose: StoredCryptoKey['purpose']): void {
@@ -799,10 +983,27 @@ function versionMessage(version: StoredVersion): CryptoKeyVersionMessage {
     protectionLevel: version.protectionLevel,
     algorithm: version.algorithm,
     createTime: timestamp(version.createTime),
-    generateTime: timestamp(version.generateTime),
   };
+  // generate_time is "output only: the time this version's key material was generated".
+  if (version.state !== 'PENDING_GENERATION')
+    message.generateTime = timestamp(version.generateTime);
   if (version.destroyTime !== undefined) message.destroyTime = timestamp(version.destroyTime);
   if (version.destroyEventTime !== undefined)
     message.destroyEventTime = timestamp(version.destroyEventTime);
   return message;
+}
+
+function etagBytes(etag: number): Buffer {
+  return Buffer.from(`emulator-policy-${String(etag)}`);
+}
+
+function policyMessage(policy: StoredPolicy | undefined): PolicyMessage {
+  return {
+    version: policy?.version ?? 1,
+    bindings: (policy?.bindings ?? []).map((binding) => ({
+      role: binding.role,
+      members: [...binding.members],
+    })),
+    etag: etagBytes(policy?.etag ?? 0),
+  };
 }

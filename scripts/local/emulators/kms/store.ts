@@ -14,6 +14,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { IamState } from './iam';
 import type { CryptoKeyPurpose, CryptoKeyVersionState, ProtectionLevel } from './messages';
 
 /** A key ring as persisted. */
@@ -48,6 +49,7 @@ export interface StoredVersion {
   algorithm: string;
   protectionLevel: ProtectionLevel;
   createTime: number;
+  /** When the key material was (or, while PENDING_GENERATION, will be) generated. */
   generateTime: number;
   destroyTime?: number;
   destroyEventTime?: number;
@@ -61,6 +63,8 @@ export interface KmsState {
   keyRings: Record<string, StoredKeyRing>;
   cryptoKeys: Record<string, StoredCryptoKey>;
   versions: Record<string, StoredVersion>;
+  /** Project owners and key ring / key policies; absent in state written before IAM existed. */
+  iam?: IamState;
 }
 
 /** File name of the state document inside the data folder. */
