@@ -38,7 +38,8 @@ import {
 } from './model-calls';
 import { runSteps } from './postprocess/registry';
 import { buildSystemPrompt, type BuiltPrompt } from './prompt';
-import { resolveSchema } from './schemas/resolve';
+import { keepPromptText } from './prompt-store';
+import { resolveSchema, resolveSchemaVersion } from './schemas/resolve';
 import type { ExtractionSchema } from './schemas/types';
 import type { ExtractionMessage } from './submit';
 
@@ -94,7 +95,7 @@ export async function processExtraction(
       // Parsed, not cast: the evidence tuple's content hash is computed over exactly this shape.
       actor: ActorSchema.parse(job.extraction.actor),
     });
-    await commitResult(services, job, body, stored, keyring, completion);
+    await commitResult(services, job, body, stored, keyring, completion, prompt);
   } catch (err) {
     if (!(err instanceof TerminalExtractionError)) throw err;
     await commitFailure(services, job, err);
@@ -175,9 +176,23 @@ function markProcessing(db: TenantDb, extractionId: string): Promise<boolean> {
   });
 }
 
+/**
+ * The schema version pinned when the extraction was accepted, never "the current one": a
+ * change made while the extraction waited is a later version and does not reach it.
+ * Extractions accepted before versions were pinned name none and run the latest.
+ */
 async function schemaOf({ db, extraction }: Job): Promise<ExtractionSchema> {
-  const schema = await resolveSchema(db, String(extraction.schema));
-  if (!schema)
+  const name = String(extraction.schema);
+  const pinned =
+    typeof extraction.schemaVersion === 'number' ? extraction.schemaVersion : undefined;
+  const schema =
+    pinned === undefined
+      ? await resolveSchema(db, name)
+      : await resolveSchemaVersion(db, name, pinned);
+  if (
+    !schema ||
+    (typeof extraction.schemaSha256 === 'string' && schema.sha256 !== extraction.schemaSha256)
+  )
     throw new TerminalExtractionError('unknown_schema', 'the schema is no longer available');
   return schema;
 }
@@ -296,10 +311,11 @@ async function commitResult(
   stored: StoredResponse,
   keyring: ResultKeyring,
   completion: Completion,
+  prompt: BuiltPrompt,
 ): Promise<void> {
   const { ids } = job;
   const evidenceId = body.id;
-  const committed = await writeResult(job, body, stored, keyring, completion);
+  const committed = await writeResult(job, body, stored, keyring, completion, prompt);
   if (!committed) {
     await services.objects.delete(services.config.DOCUMENTS_BUCKET, stored.responseObject, {
       ignoreNotFound: true,
@@ -320,8 +336,9 @@ async function commitResult(
 }
 
 /**
- * One transaction: the evidence record, both data keys and the extraction's result, unless the
- * extraction is finished already (false, as when the evidence record exists already).
+ * One transaction: the evidence record, the text of its system prompt (kept by hash), both data
+ * keys and the extraction's result, unless the extraction is finished already (false, as when
+ * the evidence record exists already).
  */
 function writeResult(
   job: Job,
@@ -329,6 +346,7 @@ function writeResult(
   { responseRef, responseKey, responseCiphertextRef }: StoredResponse,
   keyring: ResultKeyring,
   completion: Completion,
+  prompt: BuiltPrompt,
 ): Promise<boolean> {
   const { extractionId } = job.ids;
   const { resultRef, resultKey } = keyring;
@@ -336,6 +354,7 @@ function writeResult(
     .runTransaction(async (tx) => {
       const current = await tx.get('extractions', extractionId);
       if (!current || finishedStatus(current)) return false;
+      await keepPromptText(tx, prompt);
       recordExtraction(tx, body);
       storeDataKey(tx, responseRef, responseKey.wrapped, responseCiphertextRef);
       storeDataKey(tx, resultRef, resultKey.wrapped);

@@ -25,6 +25,9 @@ export const TENANT_COLLECTIONS = [
   'dataKeys',
   'idempotencyKeys',
   'schemas',
+  // Every version of every custom schema (immutable), and system prompts by their SHA-256.
+  'schemaVersions',
+  'prompts',
   'webhooks',
   'webhookDeliveries',
 ] as const;
