@@ -172,16 +172,16 @@ export const MATRIX: readonly CollectionRow[] = [
       },
     },
   },
-  // Every version of every schema, and the system prompts the pipeline sent, by hash: the
-  // server's own records, read through the API (GET /v1/schemas/{name}/versions/{n},
-  // /v1/content/...). No client reads or writes them.
+  // Every version of every schema, and what the model saw (prompts, schema versions) by hash:
+  // the server's own records, read through the API (GET /v1/schemas/{name}/versions/{n},
+  // /v1/content/...) and exported beside the evidence. No client reads or writes them.
   {
     ...serverOwned('tenants/{t}/schemaVersions/{id}', {}),
     seed: seeded((c) => ({ ...schemaDoc(c), version: 1, sha256: 'a'.repeat(64) })),
     create: { valid: shape((c) => ({ ...schemaDoc(c), version: 1, sha256: 'a'.repeat(64) })) },
     update: { valid: shape(() => ({ jsonSchema: { type: 'object' } })) },
   },
-  serverOwned('tenants/{t}/prompts/{id}', {}),
+  serverOwned('tenants/{t}/content/{id}', {}),
   {
     // Only the server writes webhooks (issue 10, finding 6): a row a client made has no sealed
     // secret and is not counted against the tenant's limit. Admins may read them.

@@ -38,7 +38,7 @@ import {
 } from './model-calls';
 import { runSteps } from './postprocess/registry';
 import { buildSystemPrompt, type BuiltPrompt } from './prompt';
-import { keepPromptText } from './prompt-store';
+import { keepModelInputs } from './prompt-store';
 import { resolveSchema, resolveSchemaVersion } from './schemas/resolve';
 import type { ExtractionSchema } from './schemas/types';
 import type { ExtractionMessage } from './submit';
@@ -95,7 +95,7 @@ export async function processExtraction(
       // Parsed, not cast: the evidence tuple's content hash is computed over exactly this shape.
       actor: ActorSchema.parse(job.extraction.actor),
     });
-    await commitResult(services, job, body, stored, keyring, completion, prompt);
+    await commitResult(services, job, body, stored, keyring, completion, { prompt, schema });
   } catch (err) {
     if (!(err instanceof TerminalExtractionError)) throw err;
     await commitFailure(services, job, err);
@@ -254,6 +254,12 @@ function modelRequest(
   };
 }
 
+/** What the model saw, kept by hash beside the evidence that names it. */
+interface ModelInputs {
+  prompt: BuiltPrompt;
+  schema: ExtractionSchema;
+}
+
 /** The result's data key, made before the models are called. */
 interface ResultKeyring {
   resultRef: ObjectRef;
@@ -311,11 +317,11 @@ async function commitResult(
   stored: StoredResponse,
   keyring: ResultKeyring,
   completion: Completion,
-  prompt: BuiltPrompt,
+  inputs: ModelInputs,
 ): Promise<void> {
   const { ids } = job;
   const evidenceId = body.id;
-  const committed = await writeResult(job, body, stored, keyring, completion, prompt);
+  const committed = await writeResult(job, body, stored, keyring, completion, inputs);
   if (!committed) {
     await services.objects.delete(services.config.DOCUMENTS_BUCKET, stored.responseObject, {
       ignoreNotFound: true,
@@ -336,7 +342,7 @@ async function commitResult(
 }
 
 /**
- * One transaction: the evidence record, the text of its system prompt (kept by hash), both data
+ * One transaction: the evidence record, what the model saw (prompt, schema: kept by hash), both data
  * keys and the extraction's result, unless the extraction is finished already (false, as when
  * the evidence record exists already).
  */
@@ -346,7 +352,7 @@ function writeResult(
   { responseRef, responseKey, responseCiphertextRef }: StoredResponse,
   keyring: ResultKeyring,
   completion: Completion,
-  prompt: BuiltPrompt,
+  { prompt, schema }: ModelInputs,
 ): Promise<boolean> {
   const { extractionId } = job.ids;
   const { resultRef, resultKey } = keyring;
@@ -354,7 +360,7 @@ function writeResult(
     .runTransaction(async (tx) => {
       const current = await tx.get('extractions', extractionId);
       if (!current || finishedStatus(current)) return false;
-      await keepPromptText(tx, prompt);
+      await keepModelInputs(tx, prompt, schema);
       recordExtraction(tx, body);
       storeDataKey(tx, responseRef, responseKey.wrapped, responseCiphertextRef);
       storeDataKey(tx, resultRef, resultKey.wrapped);

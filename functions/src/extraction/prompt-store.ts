@@ -1,12 +1,16 @@
 /**
- * System prompts by their SHA-256, so the `systemPromptSha256` of an evidence record is
- * answered with the text the model was sent (`GET /v1/content/prompts/{sha256}`), whatever the
- * prompt template has become since. Stored per tenant (a custom schema's name is in its
- * prompt), create-only: a document's id is the hash of its text, so no write can change it.
+ * What the model saw, kept by the SHA-256 of its bytes: the system prompt's text and the schema
+ * version's canonical JSON (the bytes `schemaSha256` hashes). The `systemPromptSha256` and
+ * `schemaSha256` of an evidence record are so answered with content
+ * (`GET /v1/content/prompts/{hash}`), whatever the prompt template or the built-in schemas have
+ * become since, and the sealer exports the same bytes beside the records
+ * (`ledger/content-export.ts`). Stored per tenant (a custom schema's name is in its prompt),
+ * create-only: a document's id is the hash of its bytes, so no write can change it.
  */
-import { sha256Hex } from '../evidence/canonical';
+import { canonicalJson, sha256Hex } from '../evidence/canonical';
 import { COMMIT_TIME, type TenantDb, type TenantTransaction } from '../tenancy/firestore';
 import type { BuiltPrompt } from './prompt';
+import type { ExtractionSchema } from './schemas/types';
 
 export interface PromptView {
   sha256: string;
@@ -16,28 +20,53 @@ export interface PromptView {
   createdAt: string | null;
 }
 
+/** The canonical form `schemaSha256` hashes (`schemas/definition.ts`), as bytes. */
+function schemaBytes(schema: ExtractionSchema): string {
+  const { name, version, description } = schema;
+  return canonicalJson({
+    kind: schema.kind ?? 'builtIn',
+    name,
+    version,
+    description,
+    jsonSchema: schema.tenantSchema ?? schema.jsonSchema,
+  });
+}
+
 /**
- * Keeps the prompt's text in the transaction that commits the evidence naming it. A read, so
- * call it before the transaction's first write.
+ * Keeps the prompt's text and the schema version's canonical JSON in the transaction that
+ * commits the evidence naming them. Reads, so call it before the transaction's first write.
  */
-export async function keepPromptText(tx: TenantTransaction, prompt: BuiltPrompt): Promise<void> {
-  if (await tx.get('prompts', prompt.systemSha256)) return;
-  tx.create('prompts', prompt.systemSha256, {
-    sha256: prompt.systemSha256,
-    text: prompt.system,
-    templateVersion: prompt.templateVersion,
-    createdAt: COMMIT_TIME,
+export async function keepModelInputs(
+  tx: TenantTransaction,
+  prompt: BuiltPrompt,
+  schema: ExtractionSchema,
+): Promise<void> {
+  const items = [
+    {
+      sha256: prompt.systemSha256,
+      type: 'prompt',
+      bytes: prompt.system,
+      templateVersion: prompt.templateVersion,
+    },
+    { sha256: schema.sha256, type: 'schema', bytes: schemaBytes(schema), templateVersion: null },
+  ];
+  const known = await Promise.all(items.map((i) => tx.get('content', i.sha256)));
+  items.forEach((item, i) => {
+    // Kept only under the hash of its bytes: anything else would be a lie about the evidence.
+    if (known[i] || sha256Hex(item.bytes) !== item.sha256) return;
+    tx.create('content', item.sha256, { ...item, createdAt: COMMIT_TIME });
   });
 }
 
 export async function getPromptText(db: TenantDb, sha256: string): Promise<PromptView | undefined> {
   if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined;
-  const data = await db.get('prompts', sha256);
+  const data = await db.get('content', sha256);
   // The text must still hash to its id: a record that does not is not this prompt.
-  if (!data || typeof data.text !== 'string' || sha256Hex(data.text) !== sha256) return undefined;
+  if (data?.type !== 'prompt' || typeof data.bytes !== 'string' || sha256Hex(data.bytes) !== sha256)
+    return undefined;
   return {
     sha256,
-    text: data.text,
+    text: data.bytes,
     templateVersion: typeof data.templateVersion === 'string' ? data.templateVersion : '',
     createdAt: typeof data.createdAt === 'string' ? data.createdAt : null,
   };

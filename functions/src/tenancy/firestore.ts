@@ -25,9 +25,10 @@ export const TENANT_COLLECTIONS = [
   'dataKeys',
   'idempotencyKeys',
   'schemas',
-  // Every version of every custom schema (immutable), and system prompts by their SHA-256.
+  // Every version of every custom schema (immutable), and what the model saw (system prompts,
+  // schema versions) by the SHA-256 of its bytes.
   'schemaVersions',
-  'prompts',
+  'content',
   'webhooks',
   'webhookDeliveries',
 ] as const;
