@@ -42,6 +42,9 @@ const victim = {
   evidenceId: '',
   spareKeyId: '',
   schemaName: `victim_schema_${run}`,
+  /** The hash of the victim's custom schema, and of the prompt an extraction with it sent. */
+  schemaSha256: '',
+  promptSha256: '',
   webhookId: '',
 };
 const attacker = {
@@ -69,6 +72,9 @@ const NEVER = {
   evidence: 'ev_ex_000000000000000000000000',
   'api-keys': '0000000000000000',
   schemas: 'never_registered',
+  versions: '1',
+  'content/schemas': '0'.repeat(64),
+  'content/prompts': '0'.repeat(64),
   webhooks: 'wh_000000000000000000000000',
 };
 
@@ -79,7 +85,7 @@ function fillPath(pattern: string, ids: Record<string, string>): string {
     .map((segment, i) => {
       if (!segment.startsWith(':')) return segment;
       const collection = segments[i - 1] ?? '';
-      const id = ids[collection];
+      const id = ids[`${segments[i - 2] ?? ''}/${collection}`] ?? ids[collection];
       if (id === undefined) {
         throw new Error(
           `${pattern}: no id for a parameter after /${collection}/; teach this test that collection`,
@@ -95,6 +101,9 @@ const victimIds = () => ({
   evidence: victim.evidenceId,
   'api-keys': victim.spareKeyId,
   schemas: victim.schemaName,
+  versions: '1',
+  'content/schemas': victim.schemaSha256,
+  'content/prompts': victim.promptSha256,
   webhooks: victim.webhookId,
 });
 
@@ -116,6 +125,7 @@ function bodyFor(route: Route): unknown {
   // keys:admin only: the scope every caller that may reach this route holds (no escalation).
   if (route.pattern === '/v1/api-keys') return { name: 'probe', scopes: ['keys:admin'] };
   if (route.pattern === '/v1/schemas') return { name: `probe_${run}`, jsonSchema: PROBE_SCHEMA };
+  if (route.pattern === '/v1/schemas/:name/versions') return { jsonSchema: PROBE_SCHEMA };
   if (route.pattern === '/v1/webhooks') return { url: 'https://127.0.0.1:9/hook' };
   return {};
 }
@@ -178,6 +188,26 @@ beforeAll(async () => {
     body: { name: victim.schemaName, jsonSchema: PROBE_SCHEMA },
   });
   expect(schema.status).toBe(201);
+  victim.schemaSha256 = (schema.body as { sha256: string }).sha256;
+  // An extraction with the victim's own schema: its system prompt names the schema, so only the
+  // victim's tenant holds that prompt's text.
+  const custom = await callApi('/v1/extractions', {
+    method: 'POST',
+    key: victim.key,
+    body: {
+      document: { contentType: 'text/plain', text: 'Total: 1.00' },
+      schema: victim.schemaName,
+    },
+  });
+  expect(custom.status).toBe(202);
+  const customDone = await waitForTerminal((custom.body as { id: string }).id, victim.key);
+  expect(customDone.status).toBe('succeeded');
+  const customEvidence = await callApi(`/v1/evidence/${customDone.evidenceId ?? ''}`, {
+    key: victim.key,
+  });
+  victim.promptSha256 = (
+    customEvidence.body as { model: { systemPromptSha256: string } }
+  ).model.systemPromptSha256;
   const webhook = await callApi('/v1/webhooks', {
     method: 'POST',
     key: victim.key,
@@ -537,6 +567,11 @@ describe('scopes', () => {
     ['GET /v1/schemas', 'extractions:read'],
     ['GET /v1/schemas/:name', 'extractions:read'],
     ['POST /v1/schemas', 'schemas:write'],
+    ['GET /v1/schemas/:name/versions', 'extractions:read'],
+    ['GET /v1/schemas/:name/versions/:version', 'extractions:read'],
+    ['POST /v1/schemas/:name/versions', 'schemas:write'],
+    ['GET /v1/content/schemas/:hash', 'extractions:read'],
+    ['GET /v1/content/prompts/:hash', 'extractions:read'],
     ['GET /v1/webhooks', 'keys:admin'],
     ['POST /v1/webhooks', 'keys:admin'],
     ['DELETE /v1/webhooks/:id', 'keys:admin'],

@@ -69,7 +69,17 @@ export const ExtractionEvidenceSchema = z.strictObject({
       settings: z.record(z.string(), z.string()).optional(),
     }),
   ),
-  output: z.strictObject({ sha256: Hex64, schema: z.string(), schemaVersion: z.number().int() }),
+  output: z.strictObject({
+    sha256: Hex64,
+    /** The schema's id (its name) and the version the model saw. */
+    schema: z.string(),
+    schemaVersion: z.number().int(),
+    /**
+     * SHA-256 of that version's canonical form (`extraction/schemas/definition.ts`); absent
+     * from records written before schemas were versioned.
+     */
+    schemaSha256: Hex64.optional(),
+  }),
   actor: ActorSchema,
   subprocessors: z.array(z.string()),
 });

@@ -6,9 +6,12 @@
  * the full extent of a tampering.
  *
  * Layout (relative to the export root, see `exportPaths`):
- * `{tenantId}/{yyyy}/{mm}/{dd}/{seq6}.jsonl` + `.seal.json`.
+ * `{tenantId}/{yyyy}/{mm}/{dd}/{seq6}.jsonl` + `.seal.json`, and beside them what the records
+ * name by hash (`evidence/content.ts`): `{tenantId}/content/{sha256}`, whose bytes must hash to
+ * its name.
  */
 import { canonicalJson } from './canonical';
+import { checkContentFile, CONTENT_PATH_RE } from './content';
 import type { ExportSource } from './export-source';
 import { leafHash, MerkleAccumulator } from './merkle';
 import { EvidenceRecordSchema, verifyContentHash, type EvidenceRecord } from './record';
@@ -40,6 +43,7 @@ export interface VerifyProblem {
     | 'seq_gap'
     | 'coverage_gap'
     | 'orphan_file'
+    | 'content_hash'
     | 'unreadable';
   tenantId: string;
   seq?: number;
@@ -93,6 +97,8 @@ interface Unit {
 interface TenantFiles {
   units: Map<string, Unit>;
   strays: string[];
+  /** Content-addressed files (`{tenantId}/content/{sha256}`). */
+  content: string[];
 }
 
 function errorText(err: unknown): string {
@@ -133,13 +139,18 @@ export async function verifyExport(
   const tenantFiles = (id: string) => {
     let t = tenants.get(id);
     if (t === undefined) {
-      t = { units: new Map(), strays: [] };
+      t = { units: new Map(), strays: [], content: [] };
       tenants.set(id, t);
     }
     return t;
   };
 
   for (const path of await source.list()) {
+    const content = CONTENT_PATH_RE.exec(path);
+    if (content !== null) {
+      tenantFiles(content[1] ?? '').content.push(path);
+      continue;
+    }
     const m = PATH_RE.exec(path);
     if (m === null) {
       const slash = path.indexOf('/');
@@ -326,6 +337,19 @@ async function verifyTenant(
       }
       state.prevSeal = seal;
     }
+  }
+
+  for (const path of files.content) {
+    const sha256 = path.slice(path.lastIndexOf('/') + 1);
+    let problem: string | undefined;
+    try {
+      problem = checkContentFile(sha256, await source.read(path));
+    } catch (err) {
+      problems.push({ tenantId, path, kind: 'unreadable', message: errorText(err) });
+      continue;
+    }
+    if (problem !== undefined)
+      problems.push({ tenantId, path, kind: 'content_hash', message: problem });
   }
 
   for (const path of files.strays) {

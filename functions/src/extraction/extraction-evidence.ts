@@ -71,6 +71,7 @@ export function extractionEvidenceBody({
       sha256: commit(JSON.stringify(result.result)),
       schema: schema.name,
       schemaVersion: schema.version,
+      schemaSha256: schema.sha256,
     },
     actor,
     subprocessors: [response.provider],

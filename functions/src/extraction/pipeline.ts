@@ -39,7 +39,8 @@ import {
 } from './model-calls';
 import { runSteps } from './postprocess/registry';
 import { buildSystemPrompt, type BuiltPrompt } from './prompt';
-import { resolveSchema } from './schemas/resolve';
+import { keepModelInputs } from './prompt-store';
+import { resolveSchema, resolveSchemaVersion } from './schemas/resolve';
 import type { ExtractionSchema } from './schemas/types';
 import type { ExtractionMessage } from './submit';
 
@@ -97,7 +98,7 @@ export async function processExtraction(
       // Parsed, not cast: the evidence tuple's content hash is computed over exactly this shape.
       actor: ActorSchema.parse(job.extraction.actor),
     });
-    await commitResult(services, job, body, stored, keyring, completion);
+    await commitResult(services, job, body, stored, keyring, completion, { prompt, schema });
   } catch (err) {
     const terminal =
       err instanceof TerminalExtractionError
@@ -182,9 +183,23 @@ function markProcessing(db: TenantDb, extractionId: string): Promise<boolean> {
   });
 }
 
+/**
+ * The schema version pinned when the extraction was accepted, never "the current one": a
+ * change made while the extraction waited is a later version and does not reach it.
+ * Extractions accepted before versions were pinned name none and run the latest.
+ */
 async function schemaOf({ db, extraction }: Job): Promise<ExtractionSchema> {
-  const schema = await resolveSchema(db, String(extraction.schema));
-  if (!schema)
+  const name = String(extraction.schema);
+  const pinned =
+    typeof extraction.schemaVersion === 'number' ? extraction.schemaVersion : undefined;
+  const schema =
+    pinned === undefined
+      ? await resolveSchema(db, name)
+      : await resolveSchemaVersion(db, name, pinned);
+  if (
+    !schema ||
+    (typeof extraction.schemaSha256 === 'string' && schema.sha256 !== extraction.schemaSha256)
+  )
     throw new TerminalExtractionError('unknown_schema', 'the schema is no longer available');
   return schema;
 }
@@ -246,6 +261,12 @@ function modelRequest(
   };
 }
 
+/** What the model saw, kept by hash beside the evidence that names it. */
+interface ModelInputs {
+  prompt: BuiltPrompt;
+  schema: ExtractionSchema;
+}
+
 /** The result's data key, made before the models are called. */
 interface ResultKeyring {
   resultRef: ObjectRef;
@@ -303,10 +324,11 @@ async function commitResult(
   stored: StoredResponse,
   keyring: ResultKeyring,
   completion: Completion,
+  inputs: ModelInputs,
 ): Promise<void> {
   const { ids } = job;
   const evidenceId = body.id;
-  const committed = await writeResult(job, body, stored, keyring, completion);
+  const committed = await writeResult(job, body, stored, keyring, completion, inputs);
   if (!committed) {
     await services.objects.delete(services.config.DOCUMENTS_BUCKET, stored.responseObject, {
       ignoreNotFound: true,
@@ -327,8 +349,9 @@ async function commitResult(
 }
 
 /**
- * One transaction: the evidence record, both data keys and the extraction's result, unless the
- * extraction is finished already (false, as when the evidence record exists already).
+ * One transaction: the evidence record, what the model saw (prompt, schema: kept by hash), both data
+ * keys and the extraction's result, unless the extraction is finished already (false, as when
+ * the evidence record exists already).
  */
 function writeResult(
   job: Job,
@@ -336,6 +359,7 @@ function writeResult(
   { responseRef, responseKey, responseCiphertextRef }: StoredResponse,
   keyring: ResultKeyring,
   completion: Completion,
+  { prompt, schema }: ModelInputs,
 ): Promise<boolean> {
   const { extractionId } = job.ids;
   const { resultRef, resultKey } = keyring;
@@ -343,6 +367,7 @@ function writeResult(
     .runTransaction(async (tx) => {
       const current = await tx.get('extractions', extractionId);
       if (!current || finishedStatus(current)) return false;
+      await keepModelInputs(tx, prompt, schema);
       recordExtraction(tx, body);
       storeDataKey(tx, responseRef, responseKey.wrapped, responseCiphertextRef);
       storeDataKey(tx, resultRef, resultKey.wrapped);

@@ -13,7 +13,7 @@ import type { Services } from '../services';
 import type { TenantProfile } from '../tenancy/platform';
 import { runSteps } from './postprocess/registry';
 import { documentInput } from './documents';
-import { resolveSchema } from './schemas/resolve';
+import { resolveSchemaVersion } from './schemas/resolve';
 import { ObjectErasedError, openDataKey, openStoredObject } from '../crypto/sealed-object';
 
 export class ReplayError extends Error {
@@ -31,6 +31,8 @@ export interface ReplayReport {
   extractionId: string;
   evidenceId: string;
   model: string;
+  /** The schema version the record names, resolved and checked against its hash. */
+  schema: { name: string; version: number; sha256: string };
   steps: StepComparison[];
   outputMatches: boolean;
   reproducible: boolean;
@@ -73,10 +75,15 @@ export async function replayExtraction(
   const record = ExtractionEvidenceRecordSchema.parse(
     await db.get('evidence', extraction.evidenceId),
   );
-  const schema = await resolveSchema(db, record.output.schema);
-  if (!schema || schema.version !== record.output.schemaVersion) {
+  // The version the record names, never today's: versions are immutable and kept.
+  const { schema: schemaName, schemaVersion, schemaSha256 } = record.output;
+  const schema = await resolveSchemaVersion(db, schemaName, schemaVersion);
+  if (!schema) {
+    throw new ReplayError(`schema ${schemaName}@${String(schemaVersion)} is not available`);
+  }
+  if (schemaSha256 !== undefined && schema.sha256 !== schemaSha256) {
     throw new ReplayError(
-      `schema ${record.output.schema}@${String(record.output.schemaVersion)} is not available`,
+      `schema ${schemaName}@${String(schemaVersion)} hashes to ${schema.sha256}, the record names ${schemaSha256}`,
     );
   }
   const open = (kind: 'document' | 'response', uri: string) =>
@@ -126,6 +133,7 @@ export async function replayExtraction(
     extractionId,
     evidenceId: record.id,
     model: `${record.model.provider}/${record.model.modelVersion}`,
+    schema: { name: schema.name, version: schema.version, sha256: schema.sha256 },
     steps,
     outputMatches,
     reproducible:

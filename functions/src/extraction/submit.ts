@@ -240,7 +240,9 @@ export async function submitExtraction(
       tx.create('extractions', extractionId, {
         status: 'queued',
         schema: schema.name,
+        // Pinned now: the worker runs exactly this version, whatever changes after the 202.
         schemaVersion: schema.version,
+        schemaSha256: schema.sha256,
         documentId: extractionId,
         actor,
         ...(request.metadata ? { metadata: request.metadata } : {}),

@@ -52,13 +52,25 @@ export const ExtractionPage = z
 export const Schema = z
   .strictObject({
     name: z.string(),
-    version: z.number().int(),
+    version: z.number().int().describe('Versions are immutable: a change is the next version.'),
+    sha256: z
+      .string()
+      .describe("SHA-256 of the version's canonical form, as evidence records name it."),
     builtIn: z.boolean(),
     description: z.string(),
     jsonSchema: z.record(z.string(), z.unknown()),
-    createdAt: z.string().nullable(),
+    createdAt: z.string().nullable().describe('When this version was created.'),
   })
   .meta({ id: 'Schema' });
+
+export const Prompt = z
+  .strictObject({
+    sha256: z.string().describe("SHA-256 of `text`: an evidence record's `systemPromptSha256`."),
+    text: z.string().describe('The system prompt exactly as the model was sent it.'),
+    templateVersion: z.string(),
+    createdAt: z.string().nullable().describe("When this tenant's pipeline first sent it."),
+  })
+  .meta({ id: 'Prompt' });
 
 export const ApiKey = z
   .strictObject({

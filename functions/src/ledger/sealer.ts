@@ -11,6 +11,7 @@
  * resumed seal has the same content: nothing lost, duplicated or reordered.
  */
 import { errorFields, log } from '../logging';
+import { exportRecordContent } from './content-export';
 import type { Services } from '../services';
 import { isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
@@ -268,6 +269,8 @@ async function exportSeal(
   const records = known ?? (await recordsInWindow(db, seal.coverage.from, seal.coverage.to));
   const paths = exportPaths(services.config.AUDIT_EXPORT_PREFIX, seal);
   const retainUntil = new Date(Date.now() + retentionDays(services, tenant) * 86_400_000);
+  // What the records' hashes name, first: an exported record never names content the export lacks.
+  await exportRecordContent(services, db, records, retainUntil);
   const files: [string, Buffer, string][] = [
     [
       paths.records,

@@ -25,6 +25,10 @@ export const TENANT_COLLECTIONS = [
   'dataKeys',
   'idempotencyKeys',
   'schemas',
+  // Every version of every custom schema (immutable), and what the model saw (system prompts,
+  // schema versions) by the SHA-256 of its bytes.
+  'schemaVersions',
+  'content',
   'webhooks',
   'webhookDeliveries',
 ] as const;

@@ -31,6 +31,8 @@ export function registerAuditReplay(audit: Command, io: CliIo): void {
 
 /** One line per step, then the output hash and the verdict. */
 function printReport(io: CliIo, report: ReplayReport): void {
+  const { name, version, sha256 } = report.schema;
+  io.out(`schema ${name}@${String(version)} sha256:${sha256}`);
   for (const s of report.steps) {
     io.out(
       `${s.inputMatches && s.outputMatches ? 'OK   ' : 'DRIFT'} ${s.step}@${String(s.version)}`,

@@ -5,6 +5,7 @@
  * the providers' structured-output modes and the validator applied to what comes back.
  */
 import { z } from 'zod';
+import { schemaSha256 } from './definition';
 import type { ExtractionSchema } from './types';
 
 function grounded<T extends z.ZodType>(value: T, description: string) {
@@ -54,6 +55,7 @@ export const ReceiptModelOutput = z.strictObject({
 function define(
   name: string,
   version: number,
+  description: string,
   modelOutput: z.ZodObject,
   amountFields: string[],
   dateFields: string[],
@@ -63,18 +65,52 @@ function define(
     unknown
   >;
   delete jsonSchema.$schema;
-  return { name, version, modelOutput, jsonSchema, amountFields, dateFields, kind: 'builtIn' };
+  const sha256 = schemaSha256({ kind: 'builtIn', name, version, description, jsonSchema });
+  return {
+    name,
+    version,
+    description,
+    sha256,
+    modelOutput,
+    jsonSchema,
+    amountFields,
+    dateFields,
+    kind: 'builtIn',
+  };
 }
 
+const INVOICE_V1 = define(
+  'invoice',
+  1,
+  'Invoice header, totals and line items, each value with the text it was read from.',
+  InvoiceModelOutput,
+  ['subtotal', 'tax', 'total'],
+  ['invoiceDate', 'dueDate'],
+);
+const RECEIPT_V1 = define(
+  'receipt',
+  1,
+  'Receipt merchant, date, totals and items, each value with the text it was read from.',
+  ReceiptModelOutput,
+  ['tax', 'total'],
+  ['transactionDate'],
+);
+
+/**
+ * Every version of every built-in schema, oldest first. A released version never changes (its
+ * hash is in evidence records, and `built-in-schemas.test.ts` pins it): a change to a model
+ * output above, its wording included, is a new version appended here, with the old definition
+ * kept (under its own name) so older extractions still replay byte for byte.
+ */
+export const BUILT_IN_VERSIONS: Readonly<Record<string, readonly ExtractionSchema[]>> = {
+  invoice: [INVOICE_V1],
+  receipt: [RECEIPT_V1],
+};
+
+/** The current version of each built-in schema: what a new extraction uses. */
 export const BUILT_IN_SCHEMAS = {
-  invoice: define(
-    'invoice',
-    1,
-    InvoiceModelOutput,
-    ['subtotal', 'tax', 'total'],
-    ['invoiceDate', 'dueDate'],
-  ),
-  receipt: define('receipt', 1, ReceiptModelOutput, ['tax', 'total'], ['transactionDate']),
+  invoice: INVOICE_V1,
+  receipt: RECEIPT_V1,
 } satisfies Record<string, ExtractionSchema>;
 
 export const SCHEMA_NAMES = Object.keys(BUILT_IN_SCHEMAS);
@@ -82,4 +118,17 @@ export const SCHEMA_NAMES = Object.keys(BUILT_IN_SCHEMAS);
 export function getSchema(name: string): ExtractionSchema | undefined {
   const schemas: Record<string, ExtractionSchema> = BUILT_IN_SCHEMAS;
   return Object.hasOwn(schemas, name) ? schemas[name] : undefined;
+}
+
+/** One version of a built-in schema; undefined for another name or a version never released. */
+export function getBuiltInVersion(name: string, version: number): ExtractionSchema | undefined {
+  if (!Object.hasOwn(BUILT_IN_VERSIONS, name)) return undefined;
+  return BUILT_IN_VERSIONS[name]?.find((s) => s.version === version);
+}
+
+/** The built-in schema version whose canonical form hashes to `sha256`. */
+export function builtInBySha256(sha256: string): ExtractionSchema | undefined {
+  return Object.values(BUILT_IN_VERSIONS)
+    .flat()
+    .find((s) => s.sha256 === sha256);
 }

@@ -1,12 +1,13 @@
-/** The schema an extraction names, wherever it is defined. */
+/** The schema an extraction names, wherever it is defined, at its latest or a given version. */
 import type { TenantDb } from '../../tenancy/firestore';
-import { getSchema } from './built-in';
-import { customExtractionSchema, getCustomSchema } from './custom-store';
+import { getBuiltInVersion, getSchema } from './built-in';
+import { customExtractionSchemaOf, getCustomSchema, getCustomSchemaVersion } from './custom-store';
 import type { ExtractionSchema } from './types';
 
 /**
- * A built-in schema, or the tenant's custom schema of that name (built-in names cannot be
- * registered, so the two never shadow each other).
+ * The latest version of a built-in schema, or of the tenant's custom schema of that name
+ * (built-in names cannot be registered, so the two never shadow each other). Only acceptance
+ * asks for the latest; the worker and replay ask for the version pinned then.
  */
 export async function resolveSchema(
   db: TenantDb,
@@ -15,5 +16,16 @@ export async function resolveSchema(
   const builtIn = getSchema(name);
   if (builtIn) return builtIn;
   const custom = await getCustomSchema(db, name);
-  return custom ? customExtractionSchema(custom.name, custom.jsonSchema) : undefined;
+  return custom ? customExtractionSchemaOf(custom) : undefined;
+}
+
+/** Exactly version `version` of the schema, as it was when that version was made. */
+export async function resolveSchemaVersion(
+  db: TenantDb,
+  name: string,
+  version: number,
+): Promise<ExtractionSchema | undefined> {
+  if (getSchema(name)) return getBuiltInVersion(name, version);
+  const custom = await getCustomSchemaVersion(db, name, version);
+  return custom ? customExtractionSchemaOf(custom) : undefined;
 }

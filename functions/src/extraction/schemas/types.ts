@@ -6,7 +6,11 @@ import type { z } from 'zod';
 
 export interface ExtractionSchema {
   name: string;
+  /** Versions are immutable: a change is a new version (`definition.ts`). */
   version: number;
+  description: string;
+  /** SHA-256 of the version's canonical form (`schemaSha256`), recorded in the evidence. */
+  sha256: string;
   modelOutput: z.ZodType;
   /** JSON Schema for the providers' strict structured-output modes. */
   jsonSchema: Record<string, unknown>;
