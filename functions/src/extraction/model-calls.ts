@@ -136,8 +136,20 @@ export async function callModels(
     const problem = tenantModelProblem(step.provider, step.model);
     if (!capabilities || problem !== undefined) {
       // A tenant's model we cannot shape a request for (unknown, or retired): nothing is sent.
-      attempts.push({ provider: step.provider, model: step.model, outcome: 'error', latencyMs: 0, providerRequestId: null });
-      log('provider_attempt_failed', { ...ids, provider: step.provider, outcome: 'error', attempt: attempts.length, reason: 'model_unusable' });
+      attempts.push({
+        provider: step.provider,
+        model: step.model,
+        outcome: 'error',
+        latencyMs: 0,
+        providerRequestId: null,
+      });
+      log('provider_attempt_failed', {
+        ...ids,
+        provider: step.provider,
+        outcome: 'error',
+        attempt: attempts.length,
+        reason: 'model_unusable',
+      });
       lastOutcome = 'error';
       continue;
     }
@@ -145,8 +157,15 @@ export async function callModels(
     let raisedBudget = false;
     let retries = 0;
     for (;;) {
-      const providerRequest: ProviderRequest = { ...request, model: step.model, maxOutputTokens: budget };
-      const sent = { requestSha256: provider.requestSha256(providerRequest), maxOutputTokens: budget };
+      const providerRequest: ProviderRequest = {
+        ...request,
+        model: step.model,
+        maxOutputTokens: budget,
+      };
+      const sent = {
+        requestSha256: provider.requestSha256(providerRequest),
+        maxOutputTokens: budget,
+      };
       const context: AttemptContext = { step, started: Date.now(), attempts, ids, sent };
       let response: ProviderResponse | undefined;
       try {
@@ -154,7 +173,9 @@ export async function callModels(
         if (response.truncated) {
           recordTruncation(response, context);
           lastOutcome = 'truncated';
-          const larger = raisedBudget ? undefined : largerOutputBudget(budget, capabilities.maxOutputTokens);
+          const larger = raisedBudget
+            ? undefined
+            : largerOutputBudget(budget, capabilities.maxOutputTokens);
           if (larger === undefined) break;
           budget = larger;
           raisedBudget = true;
@@ -164,7 +185,11 @@ export async function callModels(
         return { response, provider, attempts, result, latencyMs };
       } catch (err) {
         const retriesLeft = retries < config.LLM_MAX_RETRIES;
-        const failure = recordFailure(err, response, context, { attempt: retries, retriesLeft, policy });
+        const failure = recordFailure(err, response, context, {
+          attempt: retries,
+          retriesLeft,
+          policy,
+        });
         lastOutcome = failure.outcome;
         if (failure.waitMs === undefined) break;
         retries += 1;

@@ -17,12 +17,15 @@ import {
 } from './provider';
 
 /**
- * Every Claude model takes `temperature` (0 to 1), bounds its output with the required
- * `max_tokens`, reads images, and is held to a schema by a forced tool call
+ * Every Claude model bounds its output with the required `max_tokens`, reads images, and is
+ * held to a schema by a forced tool call
  * (https://platform.claude.com/docs/en/agents-and-tools/tool-use/implement-tool-use#forcing-tool-use).
+ * None takes `temperature`: the installed SDK's `MessageCreateParams` has no sampling
+ * parameter at all (no `temperature`, `top_p` or `top_k` in @anthropic-ai/sdk
+ * `resources/messages/messages.d.ts`), so the adapter never sends one.
  */
 const CLAUDE = {
-  temperature: true,
+  temperature: false,
   maxTokensParam: 'max_tokens',
   structuredOutput: 'forced_tool',
   vision: true,
@@ -48,7 +51,7 @@ export const ANTHROPIC_MODEL_FAMILIES: readonly ModelFamily[] = [
     capabilities: { ...CLAUDE, maxOutputTokens: 64_000 },
   },
   {
-    match: /^claude-(?:opus|fable|mythos)-5(?:-[1-9])?$/,
+    match: /^claude-(?:(?:opus|fable|mythos)-5(?:-[1-9])?|mythos-preview)$/,
     capabilities: { ...CLAUDE, maxOutputTokens: 128_000 },
   },
 ];
@@ -136,7 +139,7 @@ export function classifyAnthropicError(
   if (!(err instanceof Anthropic.APIError)) return undefined;
   const status = typeof err.status === 'number' ? err.status : null;
   const providerRequestId = err.requestID ?? null;
-  const headers = err.headers;
+  const headers = err.headers as Headers | undefined;
   const retryAfterMs = headers ? anthropicRetryAfterMs((h) => headers.get(h), now) : null;
   if (status === 429) return { outcome: 'rate_limited', retryAfterMs, providerRequestId, status };
   if (status !== null && (status >= 500 || status === 408 || status === 409)) {
@@ -197,9 +200,7 @@ export class AnthropicProvider implements LlmProvider {
   }
 
   requestSha256(request: ProviderRequest): string {
-    return canonicalSha256(
-      this.body(request, this.content(request, request.documentCommitment)),
-    );
+    return canonicalSha256(this.body(request, this.content(request, request.documentCommitment)));
   }
 
   async complete(request: ProviderRequest): Promise<ProviderResponse> {

@@ -106,16 +106,13 @@ export function readOpenAiOutput(data: Pick<OpenAI.ChatCompletion, 'choices'>): 
 export function parseResetDuration(value: string | null | undefined): number | null {
   const text = value?.trim();
   if (!text) return null;
-  const match = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/.exec(
-    text,
-  );
-  if (!match || match.slice(1).every((part) => part === undefined)) return null;
-  const [h, m, s, ms] = match.slice(1).map((part) => Number(part ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-  ];
+  const match =
+    /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/.exec(
+      text,
+    );
+  const parts: (string | undefined)[] = match ? match.slice(1) : [];
+  if (parts.every((part) => part === undefined)) return null;
+  const [h = 0, m = 0, s = 0, ms = 0] = parts.map((part) => Number(part ?? 0));
   return Math.round(((h * 60 + m) * 60 + s) * 1000 + ms);
 }
 
@@ -165,7 +162,7 @@ export function classifyOpenAiError(
   if (status === 429 && err.code === 'insufficient_quota') {
     return { outcome: 'quota_exhausted', retryAfterMs: null, providerRequestId, status };
   }
-  const headers = err.headers;
+  const headers = err.headers as Headers | undefined;
   const retryAfterMs = headers ? openAiRetryAfterMs((h) => headers.get(h), now) : null;
   if (status === 429) return { outcome: 'rate_limited', retryAfterMs, providerRequestId, status };
   if (status !== null && (status >= 500 || status === 408 || status === 409)) {
@@ -218,9 +215,7 @@ export class OpenAiProvider implements LlmProvider {
         { role: 'system', content: request.system },
         {
           role: 'user',
-          content: request.image
-            ? [{ type: 'image_url', image_url: { url: document } }]
-            : document,
+          content: request.image ? [{ type: 'image_url', image_url: { url: document } }] : document,
         },
       ],
       response_format: {
