@@ -174,7 +174,7 @@ describe('truncation', () => {
           message: { role: 'assistant', content: '{"vendorName":{"va', refusal: null },
         },
       ],
-    } as OpenAI.ChatCompletion);
+    });
     expect(cut).toEqual({ outputText: null, refusal: null, truncated: true });
   });
 
