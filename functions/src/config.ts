@@ -56,10 +56,14 @@ const EnvSchema = z.object({
   STORAGE_API_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().min(1),
+  /**
+   * The platform's default models. Each must be in its provider's capability table and not past
+   * its announced end-of-life: `providers/registry.ts` refuses it at cold start otherwise.
+   */
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
   ANTHROPIC_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1),
-  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
   DEFAULT_PROVIDER: z.enum(PROVIDERS).default('openai'),
   /** Secret Manager in production (mounted as an env var by the function), generated locally. */
   API_KEY_PEPPER: z.string().min(32, 'at least 32 characters'),
@@ -74,6 +78,11 @@ const EnvSchema = z.object({
   MAX_PDF_PAGES: wholeNumber(1, 10_000, 50),
   LLM_TIMEOUT_MS: wholeNumber(100, 600_000, 60_000),
   LLM_MAX_RETRIES: wholeNumber(0, 10, 2),
+  /**
+   * The first attempt's output budget (within the model's own limit). An answer cut short at it
+   * is retried once with four times as much, as far as the model's limit allows.
+   */
+  LLM_MAX_OUTPUT_TOKENS: wholeNumber(16, 1_000_000, 4096),
   /** Backoff between provider attempts: the first retry waits base/2..base, doubling to max. */
   LLM_RETRY_BASE_MS: wholeNumber(1, 60_000, 250),
   LLM_RETRY_MAX_BACKOFF_MS: wholeNumber(1, 300_000, 10_000),

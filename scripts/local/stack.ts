@@ -96,6 +96,28 @@ export interface StackOptions {
   /** Keep Storage and KMS data across restarts (npm start), or start clean (npm test). */
   persistent: boolean;
   progress?: (line: string) => void;
+  /**
+   * The user's own provider keys (`npm start` only): a provider with one is called at its real
+   * API through the same adapter, with no base URL; the others stay on the emulator.
+   */
+  providerKeys?: { openai?: string | undefined; anthropic?: string | undefined };
+}
+
+/** The stack's environment with each provider the user gave a key for pointed at its real API. */
+function withRealProviders(
+  env: Record<string, string>,
+  keys: StackOptions['providerKeys'],
+): Record<string, string> {
+  const out = { ...env };
+  if (keys?.openai) {
+    out.OPENAI_API_KEY = keys.openai;
+    delete out.OPENAI_BASE_URL;
+  }
+  if (keys?.anthropic) {
+    out.ANTHROPIC_API_KEY = keys.anthropic;
+    delete out.ANTHROPIC_BASE_URL;
+  }
+  return out;
 }
 
 /** A demo tenant's first admin and the one-time link that sets their password. */
@@ -211,7 +233,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       },
       apiKeyPepper: randomBytes(32).toString('base64url'),
     };
-    const env = stackEnvironment({ ...base, tenants: [] });
+    const env = withRealProviders(stackEnvironment({ ...base, tenants: [] }), options.providerKeys);
     // The orchestrator uses the same modules as the functions to provision and seed.
     Object.assign(process.env, env);
     const services = createServices(parseConfig({ ...process.env, ...env }));

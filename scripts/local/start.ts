@@ -44,6 +44,11 @@ async function main(): Promise<void> {
     fixedPorts: !args['ephemeral-ports'],
     persistent: true,
     progress: say,
+    // Opt-in names, so a key exported for other tools never sends demo traffic to a provider.
+    providerKeys: {
+      openai: process.env.PROVENANT_OPENAI_API_KEY,
+      anthropic: process.env.PROVENANT_ANTHROPIC_API_KEY,
+    },
   });
   state.running = running;
   const { stack } = running;

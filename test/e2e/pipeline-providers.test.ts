@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
-import { parseConfig } from '../../functions/src/config';
+import { parseConfig, type ProviderName } from '../../functions/src/config';
+import { buildSystemPrompt } from '../../functions/src/extraction/prompt';
+import { getSchema } from '../../functions/src/extraction/schemas/built-in';
 import { ExtractionEvidenceRecordSchema } from '../../functions/src/evidence/record';
 import { createServices, type Services } from '../../functions/src/services';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
@@ -110,12 +112,12 @@ describe('providers', () => {
     expect(done.status).toBe('succeeded');
     expect(done.model).toEqual({
       provider: 'anthropic',
-      model: 'claude-sonnet-4-5',
-      modelVersion: 'claude-sonnet-4-5-20250929',
+      model: 'claude-sonnet-5-5',
+      modelVersion: 'claude-sonnet-5-5',
     });
     const record = await attemptsOf(apiKey, done);
     expect(record.model.provider).toBe('anthropic');
-    expect(record.model.modelVersion).toBe('claude-sonnet-4-5-20250929');
+    expect(record.model.modelVersion).toBe('claude-sonnet-5-5');
     expect(record.subprocessors).toEqual(['anthropic']);
     expect(record.response.attempts).toEqual([
       expect.objectContaining({
@@ -247,5 +249,144 @@ describe('retries and failover', () => {
     expect(await storedAttempts(tenant.id, done.id)).toEqual([
       expect.objectContaining({ provider: 'openai', outcome: 'refused' }),
     ]);
+  }, 60_000);
+});
+
+/** An invoice whose answer needs about 43 output tokens per line item (the emulator's count). */
+const longInvoice = (marker: string, lines: number) =>
+  withCanary(
+    [
+      'Vendor: Long Lines Ltd',
+      `Invoice No: ${marker}`,
+      'Invoice Date: 2026-02-01',
+      'Currency: EUR',
+      '',
+      '| Description | Qty | Unit Price | Amount |',
+      '|---|---|---|---|',
+      ...Array.from(
+        { length: lines },
+        (_, i) => `| Widget ${String(i + 1).padStart(4, '0')} | 1 | 1.00 | 1.00 |`,
+      ),
+      '',
+      `Total: ${String(lines)}.00`,
+    ].join('\n'),
+  );
+
+describe('models as the real APIs have them', () => {
+  it.each(['o4-mini', 'gpt-5'])(
+    'never sends temperature to the reasoning model %s: the extraction succeeds and the evidence params carry max_completion_tokens only',
+    async (model) => {
+      const { apiKey } = await tenantWith({
+        primary: 'openai',
+        fallback: null,
+        models: { openai: model },
+      });
+      const done = await extract(apiKey, invoice(newMarker()));
+      // The emulator answers temperature: 0 to these models with 400 unsupported_value.
+      expect(done.status).toBe('succeeded');
+      const record = await attemptsOf(apiKey, done);
+      expect(record.model.model).toBe(model);
+      expect(record.model.params).toEqual({ max_completion_tokens: 4096 });
+      expect(record.response.attempts.map((a) => a.outcome)).toEqual(['ok']);
+    },
+    60_000,
+  );
+
+  it('keeps temperature 0 for a sampling model, with the output budget beside it', async () => {
+    const { apiKey } = await tenantWith({ primary: 'openai', fallback: null });
+    const record = await attemptsOf(apiKey, await extract(apiKey, invoice(newMarker())));
+    expect(record.model.params).toEqual({ temperature: 0, max_completion_tokens: 4096 });
+  }, 60_000);
+
+  it.each<[ProviderName, string]>([
+    ['openai', 'max_completion_tokens'],
+    ['anthropic', 'max_tokens'],
+  ])(
+    'truncation on %s: an answer cut at the first budget is a typed truncated attempt, retried once with four times the budget',
+    async (provider, budgetParam) => {
+      const { apiKey } = await tenantWith({ primary: provider, fallback: null });
+      const done = await extract(apiKey, longInvoice(newMarker(), 200));
+      expect(done.status).toBe('succeeded');
+      const record = await attemptsOf(apiKey, done);
+      expect(
+        record.response.attempts.map((a) => [a.provider, a.outcome, a.maxOutputTokens]),
+      ).toEqual([
+        [provider, 'truncated', 4096],
+        [provider, 'ok', 16_384],
+      ]);
+      expect(record.response.attempts[0]?.providerRequestId).toMatch(/^req_/);
+      expect(record.model.params[budgetParam]).toBe(16_384);
+      expect(record.response.usage.outputTokens).toBeGreaterThan(4096);
+    },
+    60_000,
+  );
+
+  it.each<ProviderName>(['openai', 'anthropic'])(
+    'truncation on %s past the larger budget ends failed as output_truncated, every attempt typed truncated',
+    async (provider) => {
+      const { tenant, apiKey } = await tenantWith({ primary: provider, fallback: null });
+      const done = await extract(apiKey, longInvoice(newMarker(), 500));
+      expect(done.status).toBe('failed');
+      expect(done.error?.code).toBe('output_truncated');
+      expect(done.evidenceId).toBeUndefined();
+      expect(
+        (await storedAttempts(tenant.id, done.id)).map((a) => `${a.provider}:${a.outcome}`),
+      ).toEqual([`${provider}:truncated`, `${provider}:truncated`]);
+    },
+    60_000,
+  );
+
+  it('does not retry insufficient_quota: fails over to the fallback at once', async () => {
+    const { apiKey } = await tenantWith({ primary: 'openai', fallback: 'anthropic' });
+    const marker = newMarker();
+    // One faulted request only: a retry of OpenAI would succeed and show up as openai:ok.
+    await fault('insufficient_quota', 1, marker);
+    const done = await extract(apiKey, invoice(marker));
+    expect(done.status).toBe('succeeded');
+    const record = await attemptsOf(apiKey, done);
+    expect(record.response.attempts.map((a) => `${a.provider}:${a.outcome}`)).toEqual([
+      'openai:quota_exhausted',
+      'anthropic:ok',
+    ]);
+    const logged = functionLog('extractWorker').find(
+      (l) => l.event === 'provider_attempt_failed' && l.extractionId === done.id,
+    );
+    expect(logged).toMatchObject({ outcome: 'quota_exhausted', status: 429 });
+    expect(logged?.backoffMs).toBeUndefined();
+  }, 60_000);
+
+  it('without a fallback, insufficient_quota fails at once as provider_quota_exhausted', async () => {
+    const { tenant, apiKey } = await tenantWith({ primary: 'openai', fallback: null });
+    const marker = newMarker();
+    await fault('insufficient_quota', 3, marker);
+    const done = await extract(apiKey, invoice(marker));
+    expect(done.status).toBe('failed');
+    expect(done.error?.code).toBe('provider_quota_exhausted');
+    expect((await storedAttempts(tenant.id, done.id)).map((a) => a.outcome)).toEqual([
+      'quota_exhausted',
+    ]);
+  }, 60_000);
+
+  it('commits each attempt to the exact request sent, the document standing as its salted commitment', async () => {
+    const { apiKey } = await tenantWith({ primary: 'anthropic', fallback: null });
+    const done = await extract(apiKey, invoice(newMarker()));
+    const record = await attemptsOf(apiKey, done);
+    const schema = getSchema('invoice');
+    if (!schema) throw new Error('the invoice schema is built in');
+    const request = {
+      model: record.model.model,
+      system: buildSystemPrompt(schema).system,
+      documentText: '',
+      documentCommitment: record.request.payloadSha256,
+      schemaName: schema.name,
+      jsonSchema: schema.jsonSchema,
+      maxOutputTokens: 4096,
+    };
+    const attempt = record.response.attempts[0];
+    expect(attempt?.requestSha256).toBe(services.providers.anthropic.requestSha256(request));
+    // Any other budget, prompt or document is another commitment.
+    expect(attempt?.requestSha256).not.toBe(
+      services.providers.anthropic.requestSha256({ ...request, maxOutputTokens: 4095 }),
+    );
   }, 60_000);
 });

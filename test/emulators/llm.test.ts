@@ -7,6 +7,20 @@ import { imageText } from '../../scripts/local/emulators/llm/documents';
 import { extractBySchema, parseNumber } from '../../scripts/local/emulators/llm/extract';
 import { type JsonSchema, validateBySchema } from '../../scripts/local/emulators/llm/schema';
 import { startLlmEmulator } from '../../scripts/local/emulators/llm/server';
+import { findModel, MODELS } from '../../scripts/local/emulators/llm/models';
+import {
+  ANTHROPIC_RETIREMENTS,
+  anthropicCapabilities,
+  anthropicRetryAfterMs,
+  AnthropicProvider,
+} from '../../functions/src/providers/anthropic';
+import {
+  OPENAI_RETIREMENTS,
+  openAiCapabilities,
+  openAiRetryAfterMs,
+  OpenAiProvider,
+} from '../../functions/src/providers/openai';
+import type { ProviderRequest } from '../../functions/src/providers/provider';
 import type { RunningEmulator } from '../../scripts/local/emulators/running';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'documents');
@@ -428,7 +442,7 @@ describe('LLM emulator through the official SDKs', () => {
       options,
     );
 
-  // claude-haiku-4-5 by default: the SDK warns on every claude-sonnet-4-5 call (deprecated).
+  // claude-haiku-4-5 by default: claude-sonnet-4-5 reached its end-of-life on 2026-11-30.
   const message = (
     document: string,
     options?: Anthropic.RequestOptions,
@@ -546,15 +560,10 @@ describe('LLM emulator through the official SDKs', () => {
   });
 
   it('messages: forced tool call, snapshot, usage, request id', async () => {
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const { data, request_id } = await message(INVOICE, {}, anthropic, 'claude-sonnet-4-5')
-      .withResponse()
-      .finally(() => {
-        warn.mockRestore();
-      });
+    const { data, request_id } = await message(INVOICE).withResponse();
     expect(data.type).toBe('message');
     expect(data.role).toBe('assistant');
-    expect(data.model).toBe('claude-sonnet-4-5-20250929');
+    expect(data.model).toBe('claude-haiku-4-5-20251001');
     expect(data.stop_reason).toBe('tool_use');
     const block = data.content[0];
     expect(block?.type).toBe('tool_use');
@@ -715,12 +724,12 @@ describe('LLM emulator through the official SDKs', () => {
     );
 
     const formatted = await anthropic.messages.create({
-      model: 'claude-opus-4-1',
+      model: 'claude-opus-4-6',
       max_tokens: 1024,
       messages: [{ role: 'user', content: RECEIPT }],
       output_config: { format: { type: 'json_schema', schema: RECEIPT_SCHEMA } },
     });
-    expect(formatted.model).toBe('claude-opus-4-1-20250805');
+    expect(formatted.model).toBe('claude-opus-4-6');
     const block = formatted.content[0];
     expect(JSON.parse(block?.type === 'text' ? block.text : '')).toEqual(EXPECTED_RECEIPT);
   });
@@ -729,9 +738,11 @@ describe('LLM emulator through the official SDKs', () => {
     const ids: string[] = [];
     for await (const model of anthropic.models.list()) ids.push(model.id);
     expect(ids).toEqual(
-      expect.arrayContaining(['claude-haiku-4-5-20251001', 'claude-sonnet-4-5-20250929']),
+      expect.arrayContaining(['claude-haiku-4-5-20251001', 'claude-sonnet-5-5', 'claude-opus-4-8']),
     );
     expect(ids).not.toContain('claude-haiku-4-5');
+    // Retired on 2026-11-30 (the SDK's DEPRECATED_MODELS): no longer listed.
+    expect(ids).not.toContain('claude-sonnet-4-5-20250929');
     expect((await anthropic.models.retrieve('claude-haiku-4-5')).id).toBe(
       'claude-haiku-4-5-20251001',
     );
@@ -761,11 +772,11 @@ describe('LLM emulator through the official SDKs', () => {
     });
 
     const dated = await anthropic.messages.create({
-      model: 'claude-opus-4-1-20250805',
+      model: 'claude-haiku-4-5-20251001',
       max_tokens: 10,
       messages: [{ role: 'user', content: 'hello' }],
     });
-    expect(dated.model).toBe('claude-opus-4-1-20250805');
+    expect(dated.model).toBe('claude-haiku-4-5-20251001');
     const undated = await anthropic.messages.create({
       model: 'claude-sonnet-4-6',
       max_tokens: 10,
@@ -779,16 +790,22 @@ describe('LLM emulator through the official SDKs', () => {
     expect(datedOpenAi.model).toBe('gpt-4o-2024-11-20');
   });
 
-  it('rate_limit: RateLimitError with retry-after headers and the provider error body', async () => {
+  it("rate_limit: each API's documented 429 headers (OpenAI x-ratelimit-*, Anthropic retry-after + anthropic-ratelimit-*), never retry-after-ms", async () => {
     const openaiError: unknown = await chat(INVOICE, fault('rate_limit:7')).catch(
       (error: unknown) => error,
     );
     expect(openaiError).toBeInstanceOf(OpenAI.RateLimitError);
     const rateLimited = openaiError as InstanceType<typeof OpenAI.RateLimitError>;
-    expect(rateLimited.headers.get('retry-after')).toBe('7');
-    expect(rateLimited.headers.get('retry-after-ms')).toBe('7000');
+    expect(rateLimited.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(rateLimited.headers.get('x-ratelimit-reset-requests')).toBe('7s');
+    expect(rateLimited.headers.get('x-ratelimit-limit-tokens')).toMatch(/^\d+$/);
+    expect(rateLimited.headers.get('x-ratelimit-reset-tokens')).toMatch(/^\d+m?s$/);
+    expect(rateLimited.headers.get('retry-after')).toBeNull();
+    expect(rateLimited.headers.get('retry-after-ms')).toBeNull();
     expect(rateLimited.code).toBe('rate_limit_exceeded');
     expect(rateLimited.requestID).toMatch(/^req_/);
+    // What production reads from them: the exhausted limit's reset.
+    expect(openAiRetryAfterMs((h) => rateLimited.headers.get(h))).toBe(7000);
 
     const anthropicError: unknown = await message(INVOICE, fault('rate_limit:3')).catch(
       (error: unknown) => error,
@@ -796,8 +813,16 @@ describe('LLM emulator through the official SDKs', () => {
     expect(anthropicError).toBeInstanceOf(Anthropic.RateLimitError);
     const limited = anthropicError as InstanceType<typeof Anthropic.RateLimitError>;
     expect(limited.headers.get('retry-after')).toBe('3');
+    expect(limited.headers.get('retry-after-ms')).toBeNull();
+    expect(limited.headers.get('anthropic-ratelimit-requests-remaining')).toBe('0');
+    const reset = Date.parse(limited.headers.get('anthropic-ratelimit-requests-reset') ?? '');
+    expect(reset).toBeGreaterThan(Date.now());
+    for (const limit of ['tokens', 'input-tokens', 'output-tokens']) {
+      expect(limited.headers.get(`anthropic-ratelimit-${limit}-limit`)).toMatch(/^\d+$/);
+    }
     expect(limited.type).toBe('rate_limit_error');
     expect(limited.requestID).toMatch(/^req_011C/);
+    expect(anthropicRetryAfterMs((h) => limited.headers.get(h))).toBe(3000);
   });
 
   it('server_error and overloaded surface as InternalServerError (Anthropic 529 Overloaded)', async () => {
@@ -952,5 +977,322 @@ describe('LLM emulator through the official SDKs', () => {
     await other.close();
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(OpenAI.APIConnectionError);
+  });
+});
+
+/**
+ * The emulator holds every model it lists to what the real API enforces (parameters, output
+ * limits, truncation, quota errors), and the product's adapters, built over the same official
+ * SDKs, send only what each model accepts.
+ */
+describe('LLM emulator: what the real APIs enforce, per model', () => {
+  let emulator: RunningEmulator;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  beforeAll(async () => {
+    emulator = await startLlmEmulator({ port: 0 });
+    openai = new OpenAI({ apiKey: 'test', baseURL: `${emulator.url}/v1`, maxRetries: 0 });
+    // A timeout of our own, as the product sets one: without it the SDK refuses a non-streaming
+    // max_tokens over ~21k itself, before any request (@anthropic-ai/sdk messages.create).
+    anthropic = new Anthropic({
+      apiKey: 'test',
+      baseURL: emulator.url,
+      maxRetries: 0,
+      timeout: 10_000,
+    });
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  const chatWith = (model: string, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming>) =>
+    openai.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: INVOICE }],
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'invoice', strict: true, schema: INVOICE_SCHEMA },
+      },
+      ...extra,
+    });
+
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected the API to refuse the request');
+      },
+      (error: unknown) => error,
+    );
+
+  it.each(['o4-mini', 'gpt-5', 'o3', 'gpt-5.5', 'gpt-6-sol'])(
+    'temperature is refused for the reasoning model %s: 400 unsupported_value (chat) and unsupported_parameter (responses)',
+    async (model) => {
+      const chatError = await failure(chatWith(model, { temperature: 0 }));
+      expect(chatError).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(chatError).toMatchObject({
+        status: 400,
+        code: 'unsupported_value',
+        param: 'temperature',
+        type: 'invalid_request_error',
+        message: expect.stringContaining(
+          "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.",
+        ) as string,
+      });
+      // The default is accepted, and so is leaving it out.
+      expect((await chatWith(model, { temperature: 1 })).choices[0]?.finish_reason).toBe('stop');
+      expect((await chatWith(model, {})).choices[0]?.finish_reason).toBe('stop');
+
+      const responsesError = await failure(
+        openai.responses.create({ model, input: INVOICE, temperature: 0.2 }),
+      );
+      expect(responsesError).toMatchObject({
+        status: 400,
+        code: 'unsupported_parameter',
+        param: 'temperature',
+      });
+    },
+  );
+
+  it('sampling models take temperature 0..2 (out of range is a 400); Anthropic takes no temperature at all', async () => {
+    expect((await chatWith('gpt-4o-mini', { temperature: 0 })).choices[0]?.finish_reason).toBe(
+      'stop',
+    );
+    expect(await failure(chatWith('gpt-4.1', { temperature: 2.5 }))).toMatchObject({
+      status: 400,
+      code: 'decimal_above_max_value',
+      param: 'temperature',
+    });
+    // The installed Anthropic SDK has no temperature field at all: sent anyway, it is refused.
+    const sampled = {
+      model: 'claude-haiku-4-5',
+      max_tokens: 100,
+      temperature: 0,
+      messages: [{ role: 'user' as const, content: 'x' }],
+    };
+    expect(await failure(anthropic.messages.create(sampled))).toMatchObject({
+      status: 400,
+      error: {
+        error: {
+          type: 'invalid_request_error',
+          message: expect.stringMatching(/^temperature: /) as string,
+        },
+      },
+    });
+  });
+
+  it('max_tokens is refused for reasoning models (unsupported_parameter, naming max_completion_tokens)', async () => {
+    // The legacy field on purpose: the finding is that the API refuses it for reasoning models.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    expect(await failure(chatWith('o4-mini', { max_tokens: 500 }))).toMatchObject({
+      status: 400,
+      code: 'unsupported_parameter',
+      param: 'max_tokens',
+      message: expect.stringContaining("Use 'max_completion_tokens' instead.") as string,
+    });
+    expect(
+      (await chatWith('o4-mini', { max_completion_tokens: 5000 })).choices[0]?.finish_reason,
+    ).toBe('stop');
+    // Sampling models still take the legacy field.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    expect((await chatWith('gpt-4o-mini', { max_tokens: 5000 })).choices[0]?.finish_reason).toBe(
+      'stop',
+    );
+  });
+
+  it('an output budget over the model limit is a 400 on both providers, in their words', async () => {
+    expect(await failure(chatWith('gpt-4o-mini', { max_completion_tokens: 20_000 }))).toMatchObject(
+      {
+        status: 400,
+        code: 'invalid_value',
+        param: 'max_completion_tokens',
+        message: expect.stringContaining(
+          'This model supports at most 16384 completion tokens',
+        ) as string,
+      },
+    );
+    expect(
+      await failure(
+        anthropic.messages.create({
+          model: 'claude-haiku-4-5',
+          max_tokens: 64_001,
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+      ),
+    ).toMatchObject({
+      status: 400,
+      error: {
+        error: {
+          type: 'invalid_request_error',
+          message:
+            'max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens for claude-haiku-4-5-20251001',
+        },
+      },
+    });
+  });
+
+  it('truncation: too small a budget ends OpenAI with finish_reason length and cut JSON', async () => {
+    const completion = await chatWith('gpt-4o-mini', { max_completion_tokens: 20 });
+    const choice = completion.choices[0];
+    expect(choice?.finish_reason).toBe('length');
+    expect(completion.usage?.completion_tokens).toBe(20);
+    expect(() => {
+      JSON.parse(choice?.message.content ?? '');
+    }).toThrow();
+
+    const response = await openai.responses.create({
+      model: 'gpt-4.1-mini',
+      input: INVOICE,
+      max_output_tokens: 20,
+      text: {
+        format: { type: 'json_schema', name: 'invoice', strict: true, schema: INVOICE_SCHEMA },
+      },
+    });
+    expect(response.status).toBe('incomplete');
+    expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+  });
+
+  it('truncation: too small a budget ends Anthropic with stop_reason max_tokens and an incomplete forced tool call', async () => {
+    const message = await anthropic.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 20,
+      messages: [{ role: 'user', content: INVOICE }],
+      tools: [
+        {
+          name: 'record_invoice',
+          input_schema: INVOICE_SCHEMA as Anthropic.Tool.InputSchema,
+        },
+      ],
+      tool_choice: { type: 'tool', name: 'record_invoice' },
+    });
+    expect(message.stop_reason).toBe('max_tokens');
+    expect(message.usage.output_tokens).toBe(20);
+    const block = message.content[0];
+    expect(block?.type).toBe('tool_use');
+    expect(block?.type === 'tool_use' ? block.input : undefined).not.toEqual(EXPECTED_INVOICE);
+  });
+
+  it('insufficient_quota: OpenAI answers 429 with type and code insufficient_quota and no retry headers', async () => {
+    const quota = await failure(
+      openai.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] },
+        { headers: { 'x-emulator-fault': 'insufficient_quota' } },
+      ),
+    );
+    expect(quota).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(quota).toMatchObject({
+      status: 429,
+      code: 'insufficient_quota',
+      type: 'insufficient_quota',
+    });
+    const headers = (quota as InstanceType<typeof OpenAI.RateLimitError>).headers;
+    expect(headers.get('retry-after')).toBeNull();
+    expect(headers.get('x-ratelimit-remaining-requests')).toBeNull();
+  });
+
+  it('a model past its announced end-of-life answers 404 like a name the API never had', async () => {
+    const sonnet45 = MODELS.anthropic['claude-sonnet-4-5'];
+    expect(sonnet45?.endOfLife).toBe('2026-11-30');
+    expect(
+      findModel('anthropic', 'claude-sonnet-4-5', new Date('2026-11-29T23:59:59Z')),
+    ).toBeDefined();
+    expect(
+      findModel('anthropic', 'claude-sonnet-4-5', new Date('2026-11-30T00:00:00Z')),
+    ).toBeUndefined();
+    expect(
+      findModel('anthropic', 'claude-sonnet-4-5-20250929', new Date('2026-12-01')),
+    ).toBeUndefined();
+    // Today (the machine's clock) is on or after that day.
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const error = await failure(
+      anthropic.messages.create({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    ).finally(() => {
+      warn.mockRestore();
+    });
+    expect(error).toBeInstanceOf(Anthropic.NotFoundError);
+  });
+
+  it('every model the emulator serves is in the product capability tables, and they agree', () => {
+    for (const [alias, model] of Object.entries(MODELS.openai)) {
+      for (const name of new Set([alias, model.snapshot])) {
+        const capabilities = openAiCapabilities(name);
+        expect({ name, capabilities: capabilities !== undefined }).toEqual({
+          name,
+          capabilities: true,
+        });
+        expect({ name, temperature: capabilities?.temperature }).toEqual({
+          name,
+          temperature: !model.reasoning,
+        });
+        expect({ name, max: capabilities?.maxOutputTokens }).toEqual({
+          name,
+          max: model.maxOutputTokens,
+        });
+        expect(OPENAI_RETIREMENTS[name]?.endOfLife).toBe(model.endOfLife);
+      }
+    }
+    for (const [alias, model] of Object.entries(MODELS.anthropic)) {
+      for (const name of new Set([alias, model.snapshot])) {
+        expect({ name, max: anthropicCapabilities(name)?.maxOutputTokens }).toEqual({
+          name,
+          max: model.maxOutputTokens,
+        });
+        expect({ name, eol: ANTHROPIC_RETIREMENTS[name]?.endOfLife }).toEqual({
+          name,
+          eol: model.endOfLife,
+        });
+      }
+    }
+  });
+
+  const productRequest = (model: string, maxOutputTokens = 4096): ProviderRequest => ({
+    model,
+    system: SYSTEM,
+    documentText: INVOICE,
+    documentCommitment: 'a'.repeat(64),
+    schemaName: 'invoice',
+    jsonSchema: INVOICE_SCHEMA,
+    maxOutputTokens,
+  });
+
+  it.each(Object.keys(MODELS.openai))(
+    "the product's OpenAI adapter calls %s without a 400: temperature only where accepted",
+    async (model) => {
+      const provider = new OpenAiProvider({
+        apiKey: 'test',
+        baseURL: `${emulator.url}/v1`,
+        model,
+        timeoutMs: 10_000,
+      });
+      const response = await provider.complete(productRequest(model));
+      expect(response.truncated).toBe(false);
+      expect(JSON.parse(response.outputText ?? '')).toEqual(EXPECTED_INVOICE);
+      expect('temperature' in response.params).toBe(!MODELS.openai[model]?.reasoning);
+      expect(response.params.max_completion_tokens).toBe(4096);
+    },
+  );
+
+  it('the product adapters read a cut-short answer as truncated on both providers', async () => {
+    const openAiProvider = new OpenAiProvider({
+      apiKey: 'test',
+      baseURL: `${emulator.url}/v1`,
+      model: 'o4-mini',
+      timeoutMs: 10_000,
+    });
+    const cut = await openAiProvider.complete(productRequest('o4-mini', 16));
+    expect(cut).toMatchObject({ truncated: true, outputText: null, refusal: null });
+    const anthropicProvider = new AnthropicProvider({
+      apiKey: 'test',
+      baseURL: emulator.url,
+      model: 'claude-haiku-4-5',
+      timeoutMs: 10_000,
+    });
+    const cutClaude = await anthropicProvider.complete(productRequest('claude-haiku-4-5', 16));
+    expect(cutClaude).toMatchObject({ truncated: true, outputText: null, refusal: null });
   });
 });

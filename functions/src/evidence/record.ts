@@ -21,9 +21,20 @@ export const AttemptSchema = z.strictObject({
     'invalid_output',
     'refused',
     'error',
+    /** The answer hit its output budget (OpenAI `finish_reason: "length"`, Anthropic `stop_reason: "max_tokens"`). */
+    'truncated',
+    /** The provider account's billing quota is spent (OpenAI 429 `insufficient_quota`). */
+    'quota_exhausted',
   ]),
   latencyMs: z.number().int().nonnegative(),
   providerRequestId: z.string().nullable(),
+  /**
+   * SHA-256 over the canonical JSON of the request body sent, the document's content replaced
+   * by its salted commitment (`request.payloadSha256`). Absent in records made before it.
+   */
+  requestSha256: Hex64.optional(),
+  /** The output budget the attempt asked for. Absent in records made before it. */
+  maxOutputTokens: z.number().int().positive().optional(),
 });
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);

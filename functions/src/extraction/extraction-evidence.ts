@@ -56,7 +56,7 @@ export function extractionEvidenceBody({
       modelVersion: response.modelVersion,
       systemPromptSha256: prompt.systemSha256,
       promptTemplateVersion: prompt.templateVersion,
-      params: provider.params,
+      params: response.params,
       providerSettings: provider.settings,
     },
     response: {

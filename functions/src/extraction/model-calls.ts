@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderName } from '../config';
 import { log } from '../logging';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
-import { defaultModels } from '../providers/registry';
+import { defaultModels, tenantModelProblem } from '../providers/registry';
 import type { Services } from '../services';
 import type { TenantProfile } from '../tenancy/platform';
 import { backoffDelayMs, type BackoffPolicy } from '../util/backoff';
@@ -23,6 +23,10 @@ export interface Attempt {
   outcome: Outcome;
   latencyMs: number;
   providerRequestId: string | null;
+  /** The commitment to the exact request sent (`LlmProvider.requestSha256`). */
+  requestSha256?: string;
+  /** The output budget the attempt asked for. */
+  maxOutputTokens?: number;
 }
 
 /** A failure that retrying the message cannot fix: the extraction ends as `failed`. */
@@ -68,6 +72,8 @@ export interface ModelRequest {
   system: string;
   documentText: string;
   image?: ProviderRequest['image'];
+  /** The document's salted commitment, standing in for it in each attempt's request commitment. */
+  documentCommitment: string;
   schemaName: string;
   jsonSchema: Record<string, unknown>;
 }
@@ -88,6 +94,24 @@ interface AttemptContext {
   started: number;
   attempts: Attempt[];
   ids: { tenantId: string; extractionId: string };
+  /** What the attempt sent: the request commitment and the output budget. */
+  sent: { requestSha256: string; maxOutputTokens: number };
+}
+
+/** The terminal code when every attempt failed, by the last attempt's outcome. */
+const FAILURE_CODES: Partial<Record<Outcome, string>> = {
+  invalid_output: 'invalid_model_output',
+  truncated: 'output_truncated',
+  quota_exhausted: 'provider_quota_exhausted',
+};
+
+/**
+ * The larger budget after an answer was cut short at `budget`: four times as much within the
+ * model's limit, or undefined when the model has no more to give.
+ */
+export function largerOutputBudget(budget: number, modelLimit: number): number | undefined {
+  const larger = Math.min(budget * 4, modelLimit);
+  return larger > budget ? larger : undefined;
 }
 
 export async function callModels(
@@ -108,28 +132,99 @@ export async function callModels(
   let lastOutcome: Outcome = 'error';
   for (const step of plan) {
     const provider = services.providers[step.provider];
-    for (let i = 0; i <= config.LLM_MAX_RETRIES; i++) {
-      const context: AttemptContext = { step, started: Date.now(), attempts, ids };
+    const capabilities = provider.capabilities(step.model);
+    const problem = tenantModelProblem(step.provider, step.model);
+    if (!capabilities || problem !== undefined) {
+      // A tenant's model we cannot shape a request for (unknown, or retired): nothing is sent.
+      attempts.push({
+        provider: step.provider,
+        model: step.model,
+        outcome: 'error',
+        latencyMs: 0,
+        providerRequestId: null,
+      });
+      log('provider_attempt_failed', {
+        ...ids,
+        provider: step.provider,
+        outcome: 'error',
+        attempt: attempts.length,
+        reason: 'model_unusable',
+      });
+      lastOutcome = 'error';
+      continue;
+    }
+    let budget = Math.min(config.LLM_MAX_OUTPUT_TOKENS, capabilities.maxOutputTokens);
+    let raisedBudget = false;
+    let retries = 0;
+    for (;;) {
+      const providerRequest: ProviderRequest = {
+        ...request,
+        model: step.model,
+        maxOutputTokens: budget,
+      };
+      const sent = {
+        requestSha256: provider.requestSha256(providerRequest),
+        maxOutputTokens: budget,
+      };
+      const context: AttemptContext = { step, started: Date.now(), attempts, ids, sent };
       let response: ProviderResponse | undefined;
       try {
-        response = await provider.complete({ ...request, model: step.model });
+        response = await provider.complete(providerRequest);
+        if (response.truncated) {
+          recordTruncation(response, context);
+          lastOutcome = 'truncated';
+          const larger = raisedBudget
+            ? undefined
+            : largerOutputBudget(budget, capabilities.maxOutputTokens);
+          if (larger === undefined) break;
+          budget = larger;
+          raisedBudget = true;
+          continue;
+        }
         const { result, latencyMs } = acceptResponse(response, postprocess, context);
         return { response, provider, attempts, result, latencyMs };
       } catch (err) {
-        const retriesLeft = i < config.LLM_MAX_RETRIES;
-        const failure = recordFailure(err, response, context, { attempt: i, retriesLeft, policy });
+        const retriesLeft = retries < config.LLM_MAX_RETRIES;
+        const failure = recordFailure(err, response, context, {
+          attempt: retries,
+          retriesLeft,
+          policy,
+        });
         lastOutcome = failure.outcome;
         if (failure.waitMs === undefined) break;
+        retries += 1;
         await sleep(failure.waitMs);
       }
     }
   }
-  const code = lastOutcome === 'invalid_output' ? 'invalid_model_output' : 'provider_unavailable';
+  const code = FAILURE_CODES[lastOutcome] ?? 'provider_unavailable';
   throw new TerminalExtractionError(
     code,
     `extraction failed after ${String(attempts.length)} attempt(s)`,
     attempts,
   );
+}
+
+/** An answer cut short at its output budget, recorded as a `truncated` attempt. */
+function recordTruncation(
+  response: ProviderResponse,
+  { step, started, attempts, ids, sent }: AttemptContext,
+): void {
+  attempts.push({
+    provider: step.provider,
+    model: step.model,
+    outcome: 'truncated',
+    latencyMs: Date.now() - started,
+    providerRequestId: response.providerRequestId,
+    ...sent,
+  });
+  log('provider_attempt_failed', {
+    ...ids,
+    provider: step.provider,
+    outcome: 'truncated',
+    attempt: attempts.length,
+    maxOutputTokens: sent.maxOutputTokens,
+  });
 }
 
 /**
@@ -139,7 +234,7 @@ export async function callModels(
 function acceptResponse(
   response: ProviderResponse,
   postprocess: (raw: string) => PostProcessed,
-  { step, started, attempts, ids }: AttemptContext,
+  { step, started, attempts, ids, sent }: AttemptContext,
 ): { result: PostProcessed; latencyMs: number } {
   if (response.outputText === null) {
     if (response.refusal !== null) {
@@ -150,6 +245,7 @@ function acceptResponse(
         outcome: 'refused',
         latencyMs: Date.now() - started,
         providerRequestId: response.providerRequestId,
+        ...sent,
       });
       log('provider_attempt_failed', {
         ...ids,
@@ -169,6 +265,7 @@ function acceptResponse(
     outcome: 'ok',
     latencyMs,
     providerRequestId: response.providerRequestId,
+    ...sent,
   });
   return { result, latencyMs };
 }
@@ -181,7 +278,7 @@ function acceptResponse(
 function recordFailure(
   err: unknown,
   response: ProviderResponse | undefined,
-  { step, started, attempts, ids }: AttemptContext,
+  { step, started, attempts, ids, sent }: AttemptContext,
   retry: { attempt: number; retriesLeft: boolean; policy: BackoffPolicy },
 ): { outcome: Outcome; waitMs: number | undefined } {
   if (err instanceof TerminalExtractionError) throw err;
@@ -193,6 +290,7 @@ function recordFailure(
     outcome: failure.outcome,
     latencyMs: Date.now() - started,
     providerRequestId: response?.providerRequestId ?? failure.providerRequestId,
+    ...sent,
   });
   const retrying = RETRYABLE_OUTCOMES.has(failure.outcome) && retry.retriesLeft;
   const waitMs = retrying

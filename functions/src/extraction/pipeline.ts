@@ -76,7 +76,12 @@ export async function processExtraction(
     const completion = await callModels(
       services,
       job.tenant,
-      modelRequest(schema, prompt, documentText, input.kind === 'image' ? input : undefined),
+      modelRequest(
+        schema,
+        prompt,
+        { text: documentText, commitment: String(document.meta.payloadSha256) },
+        input.kind === 'image' ? input : undefined,
+      ),
       (raw) =>
         runSteps(
           raw,
@@ -249,12 +254,13 @@ function readDocument(
 function modelRequest(
   schema: ExtractionSchema,
   prompt: BuiltPrompt,
-  documentText: string,
+  document: { text: string; commitment: string },
   image: ModelRequest['image'],
 ): ModelRequest {
   return {
     system: prompt.system,
-    documentText,
+    documentText: document.text,
+    documentCommitment: document.commitment,
     image,
     schemaName: schema.name,
     jsonSchema: schema.jsonSchema,

@@ -1,36 +1,26 @@
 /**
  * Which failures of a call to an LLM provider are worth another attempt, as pure functions so
- * the policy is unit-tested without a network. How long to wait is `util/backoff.ts`.
+ * the policy is unit-tested without a network. How long to wait is `util/backoff.ts`; what each
+ * provider's errors mean is its own module's (`providers/`).
  */
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
-import type { ExtractionEvidenceBody } from '../evidence/record';
-import { parseRetryAfter } from '../util/backoff';
+import type { AttemptOutcome, ClassifiedFailure } from '../providers/provider';
+import { classifyProviderFailure } from '../providers/registry';
 import { InvalidModelOutputError } from './postprocess/types';
 
-export type AttemptOutcome = ExtractionEvidenceBody['response']['attempts'][number]['outcome'];
+export type { AttemptOutcome, ClassifiedFailure };
 
+/**
+ * Outcomes another attempt at the same provider can fix. Not `quota_exhausted` (the account's
+ * billing quota: waiting does not refill it, so the next provider is tried at once), not
+ * `refused`, not `error` (a request the provider refuses as such), and not `truncated`, which
+ * is retried once with a larger output budget instead (`model-calls.ts`).
+ */
 export const RETRYABLE_OUTCOMES: ReadonlySet<AttemptOutcome> = new Set([
   'rate_limited',
   'server_error',
   'timeout',
   'invalid_output',
 ]);
-
-export interface ClassifiedFailure {
-  outcome: AttemptOutcome;
-  retryAfterMs: number | null;
-  /** The provider's id for the failed request, when it answered at all. */
-  providerRequestId: string | null;
-  /** The HTTP status the provider answered, when it answered. */
-  status: number | null;
-}
-
-type SdkApiError = InstanceType<typeof OpenAI.APIError> | InstanceType<typeof Anthropic.APIError>;
-
-function isSdkError(err: unknown): err is SdkApiError {
-  return err instanceof OpenAI.APIError || err instanceof Anthropic.APIError;
-}
 
 /**
  * What a failed provider call means for the retry loop, or undefined when the error is not a
@@ -46,23 +36,5 @@ export function classifyProviderError(
   if (err instanceof InvalidModelOutputError) {
     return { outcome: 'invalid_output', retryAfterMs: null, providerRequestId: null, status: null };
   }
-  if (
-    err instanceof OpenAI.APIConnectionTimeoutError ||
-    err instanceof Anthropic.APIConnectionTimeoutError
-  ) {
-    return { outcome: 'timeout', retryAfterMs: null, providerRequestId: null, status: null };
-  }
-  if (err instanceof OpenAI.APIConnectionError || err instanceof Anthropic.APIConnectionError) {
-    return { outcome: 'server_error', retryAfterMs: null, providerRequestId: null, status: null };
-  }
-  if (!isSdkError(err)) return undefined;
-  const status = typeof err.status === 'number' ? err.status : null;
-  const providerRequestId = err.requestID ?? null;
-  const headers = err.headers;
-  const retryAfterMs = headers ? parseRetryAfter((h) => headers.get(h), now) : null;
-  if (status === 429) return { outcome: 'rate_limited', retryAfterMs, providerRequestId, status };
-  if (status !== null && (status >= 500 || status === 408 || status === 409)) {
-    return { outcome: 'server_error', retryAfterMs, providerRequestId, status };
-  }
-  return { outcome: 'error', retryAfterMs: null, providerRequestId, status };
+  return classifyProviderFailure(err, now);
 }

@@ -179,7 +179,7 @@ variable "openai_model" {
 variable "anthropic_model" {
   description = "ANTHROPIC_MODEL."
   type        = string
-  default     = "claude-sonnet-4-5"
+  default     = "claude-sonnet-5-5"
   validation {
     condition     = length(var.anthropic_model) > 0
     error_message = "anthropic_model must not be empty."

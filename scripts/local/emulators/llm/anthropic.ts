@@ -83,6 +83,24 @@ export const messages: Endpoint = {
     }
     return { ...base, spec };
   },
+  check({ body }, model) {
+    // The installed SDK's MessageCreateParams has no sampling parameter (no temperature, top_p
+    // or top_k in @anthropic-ai/sdk resources/messages/messages.d.ts): the API refuses them as
+    // unknown fields. Validation errors name the field first, as the API's do.
+    for (const name of ['temperature', 'top_p', 'top_k'] as const) {
+      if (body[name] !== undefined) return invalid(`${name}: Extra inputs are not permitted`);
+    }
+    const budget = body.max_tokens as number;
+    if (budget > model.maxOutputTokens) {
+      return invalid(
+        `max_tokens: ${String(budget)} > ${String(model.maxOutputTokens)}, which is the maximum allowed number of output tokens for ${model.snapshot}`,
+      );
+    }
+    return undefined;
+  },
+  outputBudget({ body }) {
+    return typeof body.max_tokens === 'number' ? body.max_tokens : undefined;
+  },
   render(request, snapshot, generated, usage) {
     let content: unknown[];
     let stopReason: string;
@@ -92,6 +110,15 @@ export const messages: Endpoint = {
       content = [];
       stopReason = 'refusal';
       stopDetails = { type: 'refusal', category: null, explanation: null };
+    } else if (generated.truncated === true) {
+      // Cut short at max_tokens. A forced tool call cut short is an incomplete tool_use block:
+      // its input cannot be the answer, and the docs say to retry with a higher max_tokens
+      // (https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons).
+      content =
+        request.tool !== undefined
+          ? [{ type: 'tool_use', id: newId('toolu_01'), name: request.tool, input: {} }]
+          : [{ type: 'text', text: generated.text, citations: null }];
+      stopReason = 'max_tokens';
     } else if (request.tool !== undefined && !generated.malformed) {
       content = [
         { type: 'tool_use', id: newId('toolu_01'), name: request.tool, input: generated.value },

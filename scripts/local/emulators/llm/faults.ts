@@ -8,6 +8,7 @@ import { type JsonSchema, resolveSchema, validateBySchema } from './schema';
 export type Fault =
   | { readonly kind: 'latency'; readonly ms: number }
   | { readonly kind: 'rate_limit'; readonly seconds: number }
+  | { readonly kind: 'insufficient_quota' }
   | { readonly kind: 'server_error' }
   | { readonly kind: 'overloaded' }
   | { readonly kind: 'timeout' }
@@ -19,6 +20,7 @@ export type Fault =
 export type FaultKind = Fault['kind'];
 
 const SIMPLE_FAULTS = new Set<FaultKind>([
+  'insufficient_quota',
   'server_error',
   'overloaded',
   'timeout',

@@ -40,6 +40,21 @@ export interface Generated {
   readonly value?: unknown;
   /** Whether the malformed_json fault cut the JSON short. */
   readonly malformed: boolean;
+  /** Whether the answer was cut short at the request's output budget. */
+  readonly truncated?: boolean;
+}
+
+/**
+ * The answer as a model with `budget` output tokens writes it: unchanged when it fits, else its
+ * first `budget` tokens ({@link countTokens}: four bytes each), no longer a complete answer.
+ */
+export function limitOutput(generated: Generated, budget: number): Generated {
+  if (generated.kind === 'refusal' || countTokens(generated.text) <= budget) return generated;
+  const text = Buffer.from(generated.text, 'utf8')
+    .subarray(0, budget * 4)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+  return { kind: 'output', text, malformed: true, truncated: true };
 }
 
 /** What the refusal fault makes the model say. */

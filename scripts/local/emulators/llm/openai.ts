@@ -4,6 +4,7 @@
  */
 import { contentText } from './documents';
 import type { Generated, OutputSpec, Turn } from './generate';
+import type { ModelSpec } from './models';
 import {
   type ApiErrorSpec,
   type Endpoint,
@@ -24,6 +25,94 @@ function invalid(message: string, param?: string): ApiErrorSpec {
 
 function isError(value: unknown): value is ApiErrorSpec {
   return isRecord(value) && typeof value.kind === 'string' && typeof value.message === 'string';
+}
+
+function unsupported(message: string, param: string, code: string): ApiErrorSpec {
+  return { kind: 'invalid_request', message, param, code };
+}
+
+/** A number parameter as sent: absent (or null), a number, or a type error. */
+function numberParam(
+  body: Record<string, unknown>,
+  name: string,
+): number | undefined | ApiErrorSpec {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return unsupported(
+      `Invalid type for '${name}': expected a number, but got ${typeof value} instead.`,
+      name,
+      'invalid_type',
+    );
+  }
+  return value;
+}
+
+/**
+ * Sampling parameters. Reasoning models take only the default 1 for `temperature` and `top_p`:
+ * Chat Completions answers any other value with 400 `unsupported_value` ("Only the default (1)
+ * value is supported"), the Responses API refuses the parameter itself (`unsupported_parameter`).
+ */
+function samplingChecks(
+  body: Record<string, unknown>,
+  model: ModelSpec,
+  endpoint: 'chat' | 'responses',
+): ApiErrorSpec | undefined {
+  for (const [name, max] of [
+    ['temperature', 2],
+    ['top_p', 1],
+  ] as const) {
+    const value = numberParam(body, name);
+    if (value === undefined) continue;
+    if (typeof value !== 'number') return value;
+    if (model.reasoning && endpoint === 'responses') {
+      return unsupported(
+        `Unsupported parameter: '${name}' is not supported with this model.`,
+        name,
+        'unsupported_parameter',
+      );
+    }
+    if (model.reasoning && value !== 1) {
+      return unsupported(
+        `Unsupported value: '${name}' does not support ${String(value)} with this model. Only the default (1) value is supported.`,
+        name,
+        'unsupported_value',
+      );
+    }
+    if (value < 0 || value > max) {
+      return unsupported(
+        `Invalid '${name}': decimal ${value < 0 ? 'below minimum' : 'above maximum'} value. Expected a value ${value < 0 ? '>= 0' : `<= ${String(max)}`}, but got ${String(value)} instead.`,
+        name,
+        value < 0 ? 'decimal_below_min_value' : 'decimal_above_max_value',
+      );
+    }
+  }
+  return undefined;
+}
+
+/** An output budget over the model's limit, in the words Chat Completions uses for it. */
+function budgetCheck(
+  budget: number | undefined,
+  param: string,
+  model: ModelSpec,
+  minimum: number,
+): ApiErrorSpec | undefined {
+  if (budget === undefined) return undefined;
+  if (!Number.isInteger(budget) || budget < minimum) {
+    return unsupported(
+      `Invalid '${param}': integer below minimum value. Expected a value >= ${String(minimum)}, but got ${String(budget)} instead.`,
+      param,
+      'integer_below_min_value',
+    );
+  }
+  if (budget > model.maxOutputTokens) {
+    return unsupported(
+      `max_tokens is too large: ${String(budget)}. This model supports at most ${String(model.maxOutputTokens)} completion tokens, whereas you provided ${String(budget)}.`,
+      param,
+      'invalid_value',
+    );
+  }
+  return undefined;
 }
 
 function commonChecks(body: Record<string, unknown>): ApiErrorSpec | undefined {
@@ -163,6 +252,31 @@ export const chatCompletions: Endpoint = {
     };
     return toolRequest(base, spec, chooseFunction(tools, choice, choiceName, spec.kind !== 'text'));
   },
+  check({ body }, model) {
+    const sampling = samplingChecks(body, model, 'chat');
+    if (sampling !== undefined) return sampling;
+    const legacy = numberParam(body, 'max_tokens');
+    if (legacy !== undefined && typeof legacy !== 'number') return legacy;
+    // "max_tokens … is not compatible with o-series models" (openai
+    // resources/chat/completions/completions.d.ts): the API names the field to use instead.
+    if (legacy !== undefined && model.reasoning) {
+      return unsupported(
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        'max_tokens',
+        'unsupported_parameter',
+      );
+    }
+    const current = numberParam(body, 'max_completion_tokens');
+    if (current !== undefined && typeof current !== 'number') return current;
+    return (
+      budgetCheck(legacy, 'max_tokens', model, 1) ??
+      budgetCheck(current, 'max_completion_tokens', model, 1)
+    );
+  },
+  outputBudget({ body }) {
+    const budget = body.max_completion_tokens ?? body.max_tokens;
+    return typeof budget === 'number' ? budget : undefined;
+  },
   render(request, snapshot, generated, usage) {
     const message: Record<string, unknown> = {
       role: 'assistant',
@@ -185,6 +299,9 @@ export const chatCompletions: Endpoint = {
     } else {
       message.content = generated.text;
     }
+    // Cut short at the output budget: whatever was written, and `length` as the reason
+    // (https://platform.openai.com/docs/api-reference/chat/object).
+    if (generated.truncated === true) finishReason = 'length';
     return {
       id: newId('chatcmpl-', 29),
       object: 'chat.completion',
@@ -280,6 +397,16 @@ export const responses: Endpoint = {
     };
     return toolRequest(base, spec, chooseFunction(tools, choice, choiceName, spec.kind !== 'text'));
   },
+  check({ body }, model) {
+    const sampling = samplingChecks(body, model, 'responses');
+    if (sampling !== undefined) return sampling;
+    const budget = numberParam(body, 'max_output_tokens');
+    if (budget !== undefined && typeof budget !== 'number') return budget;
+    return budgetCheck(budget, 'max_output_tokens', model, 16);
+  },
+  outputBudget({ body }) {
+    return typeof body.max_output_tokens === 'number' ? body.max_output_tokens : undefined;
+  },
   render(request, snapshot, generated, usage: TokenUsage) {
     const { body } = request;
     const created = Math.floor(Date.now() / 1000);
@@ -288,11 +415,12 @@ export const responses: Endpoint = {
       id: newId('resp_', 40),
       object: 'response',
       created_at: created,
-      status: 'completed',
-      completed_at: created,
+      // Cut short at `max_output_tokens`: an incomplete response that says why.
+      status: generated.truncated === true ? 'incomplete' : 'completed',
+      completed_at: generated.truncated === true ? null : created,
       background: false,
       error: null,
-      incomplete_details: null,
+      incomplete_details: generated.truncated === true ? { reason: 'max_output_tokens' } : null,
       instructions: body.instructions ?? null,
       max_output_tokens: body.max_output_tokens ?? null,
       metadata: body.metadata ?? {},

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Generated, OutputSpec, Prompt } from './generate';
-import type { Provider } from './models';
+import type { ModelSpec, Provider } from './models';
 
 /** Provider-neutral error categories, mapped to each provider's status, type and code. */
 export type ErrorKind =
@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'model_not_found'
   | 'not_found'
   | 'rate_limit'
+  | 'insufficient_quota'
   | 'server_error'
   | 'overloaded';
 
@@ -21,6 +22,8 @@ export interface ApiErrorSpec {
   readonly kind: ErrorKind;
   readonly message: string;
   readonly param?: string;
+  /** OpenAI's `error.code` where it is more specific than the kind's (`unsupported_value`, …). */
+  readonly code?: string;
 }
 
 /** A generation request reduced to what the deterministic model needs. */
@@ -48,6 +51,13 @@ export interface Endpoint {
   readonly provider: Provider;
   /** Validates the body and reduces it to a {@link GenerationRequest}. */
   parse(body: Record<string, unknown>): GenerationRequest | ApiErrorSpec;
+  /**
+   * Refuses what the real API refuses for this model, before any generation: parameters the
+   * model does not take, an output budget over its limit.
+   */
+  check(request: GenerationRequest, model: ModelSpec): ApiErrorSpec | undefined;
+  /** The output budget the request set, or undefined when it left it to the model's limit. */
+  outputBudget(request: GenerationRequest): number | undefined;
   /** Renders the provider's success body. */
   render(
     request: GenerationRequest,
@@ -71,6 +81,8 @@ export function errorResponse(
         model_not_found: [404, 'not_found_error'],
         not_found: [404, 'not_found_error'],
         rate_limit: [429, 'rate_limit_error'],
+        // Anthropic answers a spent credit balance as a bad request, not a 429.
+        insufficient_quota: [400, 'invalid_request_error'],
         server_error: [500, 'api_error'],
         overloaded: [529, 'overloaded_error'],
       } as const
@@ -87,13 +99,18 @@ export function errorResponse(
       model_not_found: [404, 'invalid_request_error', 'model_not_found'],
       not_found: [404, 'invalid_request_error', 'not_found'],
       rate_limit: [429, 'requests', 'rate_limit_exceeded'],
+      // https://platform.openai.com/docs/guides/error-codes#api-errors: 429 "You exceeded your
+      // current quota", type and code `insufficient_quota`.
+      insufficient_quota: [429, 'insufficient_quota', 'insufficient_quota'],
       server_error: [500, 'server_error', null],
       overloaded: [503, 'server_error', 'overloaded'],
     } as const
   )[error.kind];
   return {
     status,
-    body: { error: { message: error.message, type, param: error.param ?? null, code } },
+    body: {
+      error: { message: error.message, type, param: error.param ?? null, code: error.code ?? code },
+    },
   };
 }
 

@@ -11,8 +11,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { RunningEmulator } from '../running';
 import { messages } from './anthropic';
 import { type Fault, FaultQueue, type FaultKind, parseFault } from './faults';
-import { countInputTokens, countTokens, generate } from './generate';
-import { listModels, type Provider, resolveModel } from './models';
+import { countInputTokens, countTokens, generate, limitOutput } from './generate';
+import { findModel, listModels, type Provider, resolveModel } from './models';
 import { chatCompletions, responses } from './openai';
 import {
   type ApiErrorSpec,
@@ -113,6 +113,48 @@ function parseJsonObject(raw: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The headers a 429 carries, as each API documents them. OpenAI: the `x-ratelimit-*` family
+ * (https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers), resets as
+ * durations, and no `retry-after`. Anthropic: `retry-after` in whole seconds and the
+ * `anthropic-ratelimit-*` family, resets as RFC 3339 times
+ * (https://docs.anthropic.com/en/api/rate-limits#response-headers). Neither sends the
+ * `retry-after-ms` the SDKs also read.
+ */
+export function rateLimitHeaders(
+  provider: Provider,
+  seconds: number,
+  now: Date = new Date(),
+): Record<string, string> {
+  if (provider === 'openai') {
+    return {
+      'x-ratelimit-limit-requests': '500',
+      'x-ratelimit-limit-tokens': '200000',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-remaining-tokens': '199000',
+      'x-ratelimit-reset-requests': `${String(seconds)}s`,
+      'x-ratelimit-reset-tokens': '300ms',
+    };
+  }
+  const reset = new Date(now.getTime() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const full = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    'retry-after': String(Math.ceil(seconds)),
+    'anthropic-ratelimit-requests-limit': '50',
+    'anthropic-ratelimit-requests-remaining': '0',
+    'anthropic-ratelimit-requests-reset': reset,
+    'anthropic-ratelimit-tokens-limit': '90000',
+    'anthropic-ratelimit-tokens-remaining': '89000',
+    'anthropic-ratelimit-tokens-reset': full,
+    'anthropic-ratelimit-input-tokens-limit': '80000',
+    'anthropic-ratelimit-input-tokens-remaining': '79000',
+    'anthropic-ratelimit-input-tokens-reset': full,
+    'anthropic-ratelimit-output-tokens-limit': '10000',
+    'anthropic-ratelimit-output-tokens-remaining': '10000',
+    'anthropic-ratelimit-output-tokens-reset': full,
+  };
 }
 
 /** Mutable state of one emulator instance. */
@@ -260,8 +302,8 @@ export async function startLlmEmulator(options: LlmEmulatorOptions = {}): Promis
       exchange.fail(request);
       return;
     }
-    const snapshot = resolveModel(provider, request.model);
-    if (snapshot === undefined) {
+    const model = findModel(provider, request.model);
+    if (model === undefined) {
       exchange.fail({
         kind: 'model_not_found',
         message:
@@ -270,6 +312,12 @@ export async function startLlmEmulator(options: LlmEmulatorOptions = {}): Promis
             : `model: ${request.model}`,
         param: 'model',
       });
+      return;
+    }
+    const { snapshot } = model;
+    const refused = endpoint.check(request, model);
+    if (refused !== undefined) {
+      exchange.fail(refused);
       return;
     }
     const requested = header(req, FAULT_HEADER);
@@ -294,27 +342,27 @@ export async function startLlmEmulator(options: LlmEmulatorOptions = {}): Promis
         await delay(fault.ms);
         break;
       case 'rate_limit': {
-        const seconds = String(fault.seconds);
-        const limitHeaders: Record<string, string> =
-          provider === 'openai'
-            ? { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': `${seconds}s` }
-            : { 'anthropic-ratelimit-requests-remaining': '0' };
         exchange.fail(
           {
             kind: 'rate_limit',
             message:
               provider === 'openai'
-                ? `Rate limit reached for ${snapshot} on requests per min (RPM). Please try again in ${seconds}s.`
+                ? `Rate limit reached for ${snapshot} on requests per min (RPM): Limit 500, Used 500, Requested 1. Please try again in ${String(fault.seconds)}s.`
                 : 'This request would exceed the rate limit for your organization. Please try again later.',
           },
-          {
-            ...limitHeaders,
-            'retry-after': seconds,
-            'retry-after-ms': String(Math.round(fault.seconds * 1000)),
-          },
+          rateLimitHeaders(provider, fault.seconds),
         );
         return;
       }
+      case 'insufficient_quota':
+        exchange.fail({
+          kind: 'insufficient_quota',
+          message:
+            provider === 'openai'
+              ? 'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.'
+              : 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+        });
+        return;
       case 'server_error':
         exchange.fail({
           kind: 'server_error',
@@ -340,8 +388,13 @@ export async function startLlmEmulator(options: LlmEmulatorOptions = {}): Promis
         break;
     }
     if (res.destroyed) return;
-    const generated = generate(request.prompt, request.spec, fault);
-    const usage = { input: countInputTokens(request.prompt), output: countTokens(generated.text) };
+    // The model writes at most its budget: the request's, else the model's own limit.
+    const budget = endpoint.outputBudget(request) ?? model.maxOutputTokens;
+    const generated = limitOutput(generate(request.prompt, request.spec, fault), budget);
+    const usage = {
+      input: countInputTokens(request.prompt),
+      output: Math.min(countTokens(generated.text), budget),
+    };
     const rendered = endpoint.render(request, snapshot, generated, usage);
     state.countTokens(snapshot, usage);
     if (request.store === true && typeof rendered.id === 'string') {
