@@ -38,6 +38,12 @@ const EVENTS = {
   cmek_registered: 'NOTICE',
   cmek_refused: 'WARNING',
   tenant_offboarded: 'NOTICE',
+  access_requested: 'NOTICE',
+  access_decided: 'NOTICE',
+  content_accessed: 'NOTICE',
+  content_access_refused: 'WARNING',
+  security_notice: 'NOTICE',
+  security_notice_failed: 'ERROR',
   config_invalid: 'CRITICAL',
 } as const;
 
