@@ -41,3 +41,21 @@ resource "google_firestore_index" "evidence_created_at_id" {
     order      = "ASCENDING"
   }
 }
+
+# GET /v1/access-transparency (access/transparency.ts): a tenant's content_access records,
+# newest first.
+resource "google_firestore_index" "evidence_kind_created_at" {
+  project     = var.project_id
+  database    = google_firestore_database.this.name
+  collection  = "evidence"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "kind"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
