@@ -5,6 +5,9 @@
  * the security channel's notices. Denial paths first; then the one way in.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { loadTenantLog } from '../../functions/src/evidence/receipts';
@@ -43,6 +46,8 @@ const PEOPLE = {
 type Person = keyof typeof PEOPLE;
 const uid = (p: Person) => `${p}-${run}`;
 const tokens = {} as Record<Person | 'tenantAdmin', string>;
+/** Requests the access review must flag, by the test that made them. */
+const made = { selfApproval: '', expiredUnused: '', success: '' };
 
 interface OpsReply {
   status: number;
@@ -144,6 +149,7 @@ afterAll(async () => {
 describe('break-glass denials (issue 13)', () => {
   it('self-approval: the requester cannot approve their own request, and the attempt is kept', async () => {
     const id = await request('engineerApprover');
+    made.selfApproval = id;
     const reply = await decide(id, 'approve', 'engineerApprover');
     expect({ status: reply.status, code: code(reply) }).toEqual({
       status: 403,
@@ -198,6 +204,7 @@ describe('break-glass denials (issue 13)', () => {
   it('expired grant: a grant past its duration reads nothing', async () => {
     // Three seconds: the shortest grants are allowed so nobody waits minutes for expiry.
     const id = await approvedGrant('engineer', { durationMinutes: 0.05 });
+    made.expiredUnused = id;
     await eventually(async () => {
       const reply = await ops('GET', `/v1/access-requests/${id}`, tokens.engineer);
       return reply.body.status === 'expired' ? true : undefined;
@@ -353,6 +360,7 @@ describe('break-glass success path (issue 13)', () => {
       scope: { extractionIds: [exA], documentIds: [exA] },
       ticket: 'INC-42',
     });
+    made.success = id;
     const extraction = await readExtraction(id, exA ?? '');
     expect(extraction.status).toBe(200);
     const result = (
@@ -440,6 +448,33 @@ describe('break-glass success path (issue 13)', () => {
       'access.used',
       'access.used',
     ]);
+  });
+
+  it('provenant access-review reports the period with its anomalies, as HTML and CSV', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'access-review-'));
+    const cli = captureCli();
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    expect(
+      await runCli(['access-review', '--from', today, '--to', tomorrow, '--out', out], cli),
+    ).toBe(0);
+    const summary = JSON.parse(cli.lines.join('\n')) as {
+      html: string;
+      csv: string;
+      flagged: { requestId: string; anomalies: string[] }[];
+    };
+    const flagsOf = (id: string) => summary.flagged.find((f) => f.requestId === id)?.anomalies;
+    expect(flagsOf(made.selfApproval)).toContain('self_approval_attempt');
+    expect(flagsOf(made.expiredUnused)).toEqual(['grant_never_used']);
+    expect(flagsOf(made.success)).toBeUndefined();
+    const csv = readFileSync(summary.csv, 'utf8');
+    expect(
+      csv
+        .split('\r\n')
+        .filter((l) => l.includes(made.success))
+        .map((l) => l.split(',')[1]),
+    ).toEqual(['"request"', '"approval"', '"approval"', '"access"', '"access"']);
+    expect(readFileSync(summary.html, 'utf8')).toContain(made.selfApproval);
   });
 
   it('the seeded people of .local/stack.json sign in with their passwords', async () => {
