@@ -7,6 +7,8 @@
 //   crypto/      envelope encryption, KMS, sealed objects
 //   services.ts  the clients of one function instance
 //   domain       ledger/ < webhooks/ < extraction/ < lifecycle/
+//   access/      break-glass access: reads content through extraction/ and crypto/, records
+//                through ledger/, notifies through webhooks/; only the entry points call it
 //   entry points http/, cli/, index.ts
 //
 // docs/architecture.md draws the same picture.
@@ -91,6 +93,18 @@ module.exports = {
       'lifecycle-below-entry-points',
       'Tenant workflows are called by the API, the CLI and triggers, never the reverse.',
       `${SRC}lifecycle/`,
+      ENTRY,
+    ),
+    layer(
+      'access-above-the-domain',
+      'Break-glass access uses the domain to read and record; no workflow depends on it.',
+      `${SRC}(?!access/|http/|cli/|index\\.ts$)`,
+      `${SRC}access/`,
+    ),
+    layer(
+      'access-below-entry-points',
+      'Break-glass access is called by the ops and api routes and the CLI, never the reverse.',
+      `${SRC}access/`,
       ENTRY,
     ),
     layer(

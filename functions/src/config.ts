@@ -102,6 +102,14 @@ const EnvSchema = z.object({
   WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000, 10_000),
   /** Delivery attempts per endpoint and event, across in-function retries and redeliveries. */
   WEBHOOK_MAX_ATTEMPTS: wholeNumber(1, 50, 8),
+  /** Break-glass access (access/): the longest grant an engineer may request. */
+  ACCESS_MAX_DURATION_MINUTES: wholeNumber(1, 24 * 60, 240),
+  /**
+   * The security channel that hears of every break-glass request, decision and use (a signed
+   * POST, as webhooks are signed); unset, the notices are log lines (`security_notice`) only.
+   */
+  SECURITY_CHANNEL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SECURITY_CHANNEL_SECRET: z.string().min(32, 'at least 32 characters').optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema>;
@@ -192,6 +200,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
         return value === undefined ? `${name}: missing` : `${name}: ${issue.message}`;
       });
   problems.push(...deployedSwitchProblems(env));
+  if (parsed.success && parsed.data.SECURITY_CHANNEL_URL && !parsed.data.SECURITY_CHANNEL_SECRET)
+    problems.push(
+      'SECURITY_CHANNEL_SECRET: missing (SECURITY_CHANNEL_URL is set; notices are signed)',
+    );
   if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError(problems);
 }

@@ -18,6 +18,7 @@ import { getServices, type Services } from './services';
 import type { Router } from './http/router';
 import { NotificationMessage } from './webhooks/events';
 import { deliverNotification, DeliveryPendingError, notificationFields } from './webhooks/notifier';
+import { deliverSecurityNotice, SecurityNotice } from './webhooks/security-notice';
 
 function lazyRouter(build: (services: Services) => Router) {
   let router: Router | undefined;
@@ -112,10 +113,17 @@ functions.cloudEvent<PubSubData>(
   },
 );
 
-/** Push subscription on `notifications`: signed webhook deliveries of extraction outcomes. */
+/**
+ * Push subscription on `notifications`: signed webhook deliveries of extraction outcomes, and
+ * the security channel's notices of break-glass access (`channel: 'security'`).
+ */
 functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<PubSubData>) => {
-  const message = pushMessage('notifier', NotificationMessage, event);
+  const message = pushMessage('notifier', z.union([NotificationMessage, SecurityNotice]), event);
   if (!message) return;
+  if ('channel' in message) {
+    await deliverSecurityNotice(getServices(), message);
+    return;
+  }
   try {
     await deliverNotification(getServices(), message);
   } catch (err) {

@@ -40,6 +40,12 @@ const EVENTS = {
   /** A CMEK tenant's key refused us mid-life (grant revoked, version disabled or destroyed). */
   customer_key_unavailable: 'WARNING',
   tenant_offboarded: 'NOTICE',
+  access_requested: 'NOTICE',
+  access_decided: 'NOTICE',
+  content_accessed: 'NOTICE',
+  content_access_refused: 'WARNING',
+  security_notice: 'NOTICE',
+  security_notice_failed: 'ERROR',
   config_invalid: 'CRITICAL',
 } as const;
 

@@ -47,6 +47,20 @@ export const StackFileSchema = z.object({
     notificationsTopic: z.string(),
     sealingKeyVersion: z.string(),
   }),
+  /**
+   * People seeded in the Auth emulator to try break-glass access by hand (docs/access.md), with
+   * passwords generated for this run.
+   */
+  people: z
+    .array(
+      z.object({
+        email: z.email(),
+        password: z.string().min(8),
+        role: z.enum(['engineer', 'approver', 'admin']),
+        tenantId: z.string().optional(),
+      }),
+    )
+    .default([]),
   /** A secret the stack generated for this run; never a value from the repository. */
   apiKeyPepper: z.string().min(32),
 });

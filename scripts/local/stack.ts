@@ -12,6 +12,7 @@ import { parseConfig } from '../../functions/src/config';
 import { createServices } from '../../functions/src/services';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { startAuthEmulator } from './auth-emulator';
+import { seedPeople } from './people';
 import { startKmsEmulator } from './emulators/kms/server';
 import { startLlmEmulator } from './emulators/llm/server';
 import type { RunningEmulator } from './emulators/running';
@@ -209,7 +210,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       `Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`,
     );
 
-    const base: Omit<StackFile, 'tenants'> = {
+    const base: Omit<StackFile, 'tenants' | 'people'> = {
       apiUrl: `http://127.0.0.1:${String(ports.api)}`,
       opsUrl: `http://127.0.0.1:${String(ports.ops)}`,
       projectId: PROJECT_ID,
@@ -233,7 +234,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       },
       apiKeyPepper: randomBytes(32).toString('base64url'),
     };
-    const env = withRealProviders(stackEnvironment({ ...base, tenants: [] }), options.providerKeys);
+    const env = withRealProviders(
+      stackEnvironment({ ...base, tenants: [], people: [] }),
+      options.providerKeys,
+    );
     // The orchestrator uses the same modules as the functions to provision and seed.
     Object.assign(process.env, env);
     const services = createServices(parseConfig({ ...process.env, ...env }));
@@ -291,7 +295,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
             signInLink: admin.signInLink,
           });
       }
-      const stack: StackFile = { ...base, tenants };
+      const people = await seedPeople(PROJECT_ID, tenants[0]?.id ?? 'acme');
+      const stack: StackFile = { ...base, tenants, people };
       writeStackFile(options.stackFile, stack);
       scheduler = startSealScheduler(base);
 
@@ -328,7 +333,7 @@ function functionsFrameworkMain(root: string): string {
 
 async function provision(
   services: ReturnType<typeof createServices>,
-  stack: Omit<StackFile, 'tenants'>,
+  stack: Omit<StackFile, 'tenants' | 'people'>,
 ): Promise<void> {
   // What Terraform creates in production; here the same clients create it in the emulators.
   await services.objects.ensureBucket(stack.resources.documentsBucket);
@@ -360,7 +365,7 @@ async function provision(
 }
 
 async function wirePushSubscriptions(
-  stack: Omit<StackFile, 'tenants'>,
+  stack: Omit<StackFile, 'tenants' | 'people'>,
   ports: { extractWorker: number; sealer: number; deadLetterWorker: number; notifier: number },
 ): Promise<void> {
   const workerPort = ports.extractWorker;
@@ -424,7 +429,9 @@ async function wirePushSubscriptions(
 }
 
 /** The local stand-in for Cloud Scheduler: a message to the seal topic every few seconds. */
-function startSealScheduler(stack: Omit<StackFile, 'tenants'>): { stop(): Promise<void> } {
+function startSealScheduler(stack: Omit<StackFile, 'tenants' | 'people'>): {
+  stop(): Promise<void>;
+} {
   const pubsub = new PubSub({ projectId: stack.projectId });
   const topic = pubsub.topic(stack.resources.sealTopic);
   let inFlight: Promise<unknown> = Promise.resolve();

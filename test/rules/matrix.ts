@@ -150,6 +150,9 @@ export const MATRIX: readonly CollectionRow[] = [
   serverOwned('tenants/{t}/idempotencyKeys/{id}', {}),
   serverOwned('tenants/{t}/webhookDeliveries/{id}', {}),
   serverOwned('tenants/{t}/webhookRegistry/{id}', {}),
+  // Break-glass requests and decisions (access/): server-only, like the grant they make.
+  serverOwned('tenants/{t}/accessRequests/{id}', {}),
+  serverOwned('tenants/{t}/accessDecisions/{id}', {}),
   serverOwned('tenants/{t}/somethingNew/{id}', {}),
   serverOwned('apiKeys/{id}', {}),
   serverOwned('access/{id}', {}),
@@ -254,6 +257,23 @@ export const PRINCIPALS: readonly Principal[] = [
     label: 'admin of another tenant',
     uid: 'other-admin-uid',
     claims: (_t, other) => ({ tenant_id: other, role: 'admin', ...ownIdentity }),
+  },
+  // Issue 13: the platform's break-glass people (project pool, `access_roles` claims) reach a
+  // tenant's content only through the ops function under a grant, never through the rules.
+  {
+    label: 'break-glass engineer (no grant)',
+    uid: 'engineer-uid',
+    claims: () => ({ access_roles: ['engineer'] }),
+  },
+  {
+    label: 'break-glass engineer and approver',
+    uid: 'engineer-approver-uid',
+    claims: () => ({ access_roles: ['engineer', 'approver'] }),
+  },
+  {
+    label: 'platform operator',
+    uid: 'operator-uid',
+    claims: () => ({ platform_role: 'operator' }),
   },
   { label: 'signed in without claims', uid: 'no-claims-uid', claims: () => ({}) },
   {

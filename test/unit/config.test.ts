@@ -63,6 +63,7 @@ describe('parseConfig', () => {
       WEBHOOK_ALLOW_LOOPBACK: false,
       WEBHOOK_TIMEOUT_MS: 10_000,
       WEBHOOK_MAX_ATTEMPTS: 8,
+      ACCESS_MAX_DURATION_MINUTES: 240,
     });
   });
 

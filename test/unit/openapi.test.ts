@@ -161,8 +161,10 @@ describe('scopes per route (issue 18)', () => {
   });
 
   it('says an operator route needs an operator ID token (the ops function)', () => {
-    const ops = createOpsRouter({} as Services).list();
-    const opsDocument = buildOpenApi(ops);
+    const all = createOpsRouter({} as Services).list();
+    const opsDocument = buildOpenApi(all);
+    // Break-glass routes (below) are the ops function's other kind.
+    const ops = all.filter((r) => !r.pattern.startsWith('/v1/access-requests'));
     expect(ops.length).toBeGreaterThan(0);
     for (const r of ops) {
       expect(r.auth).toBe('operator');
@@ -170,6 +172,20 @@ describe('scopes per route (issue 18)', () => {
       expect(op.description).toMatch(/platform_role.*operator/);
       expect(op.security).toEqual([{ bearer: [] }]);
       expect(op[SCOPE_EXTENSION]).toBeUndefined();
+    }
+  });
+
+  it('says a break-glass route needs a staff ID token with its access role (issue 13)', () => {
+    const all = createOpsRouter({} as Services).list();
+    const opsDocument = buildOpenApi(all);
+    const access = all.filter((r) => r.pattern.startsWith('/v1/access-requests'));
+    expect(access.length).toBe(8);
+    for (const r of access) {
+      expect(['engineer', 'approver', 'staff']).toContain(r.auth);
+      const op = operationOf(opsDocument, r.method, r.pattern);
+      expect(op.description).toMatch(/access_roles/);
+      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(Object.keys((op as { responses?: object }).responses ?? {})).not.toContain('429');
     }
   });
 

@@ -3,6 +3,7 @@
  * its own module; this one builds the program, wires the groups and maps failures to exit codes.
  */
 import { Command } from 'commander';
+import { registerAccessReviewCommand } from './access-review';
 import { registerAuditCommands } from './audit';
 import { CliError } from './common';
 import { registerEvidenceCommands } from './evidence';
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerSealCommand(program, io);
   registerAuditCommands(program, io);
   registerKeyCommands(program, io);
+  registerAccessReviewCommand(program, io);
   return program;
 }
 

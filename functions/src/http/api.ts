@@ -1,6 +1,7 @@
 /** The customer API (`api` function): `/healthz` and `/v1/...`. */
 import { z } from 'zod';
 import type { Services } from '../services';
+import { accessApiRoutes } from './access-routes';
 import { apiKeyRoutes } from './api-keys-routes';
 import { erasureRoutes } from './erasure-routes';
 import { evidenceRoutes } from './evidence-routes';
@@ -32,5 +33,6 @@ export function createApiRouter(services: Services): Router {
     ...evidenceRoutes,
     ...erasureRoutes,
     ...webhookRoutes,
+    ...accessApiRoutes,
   );
 }

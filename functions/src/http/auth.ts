@@ -8,8 +8,10 @@ import {
   firebaseAuth,
   firebaseIdTokenVerifier,
   resolveBearer,
+  staffFromClaims,
   type IdTokenVerifier,
   type Principal,
+  type StaffMember,
 } from '../tenancy/identity';
 import type { TenantProfile } from '../tenancy/platform';
 import { TenantQuota } from './quota';
@@ -113,4 +115,50 @@ export async function authenticateOperator(
     throw forbidden('not_operator', 'this operation needs the operator role');
   }
   return String(claims.uid);
+}
+
+/** Which staff a break-glass route admits: a role, or either (`staff`). */
+export type StaffNeed = 'engineer' | 'approver' | 'staff';
+
+/**
+ * The break-glass routes' check (docs/access.md): a Firebase ID token of the project-level
+ * pool (verified with firebase-admin, revocation included) whose `access_roles` claim holds the
+ * role the route needs. A customer's person (a `tenant_id` claim, or a token of an identity
+ * tenant) is refused whatever else the token claims.
+ */
+export async function authenticateStaff(
+  services: Services,
+  req: Request,
+  requestId: string,
+  need: StaffNeed,
+): Promise<StaffMember> {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  if (!match?.[1])
+    throw unauthenticated('missing_credentials', 'send Authorization: Bearer <ID token>');
+  let claims: Record<string, unknown>;
+  try {
+    const auth = await firebaseAuth(services.config.GOOGLE_CLOUD_PROJECT);
+    claims = await auth.verifyIdToken(match[1], true);
+  } catch {
+    log('auth_denied', { requestId, reason: 'invalid_id_token' });
+    throw unauthenticated('invalid_token', 'the ID token is invalid, expired or revoked');
+  }
+  const result = staffFromClaims(claims);
+  if ('refused' in result) {
+    log('auth_denied', { requestId, reason: `not_staff_${result.refused}` });
+    throw forbidden('missing_access_role', 'break-glass access is for the platform’s staff');
+  }
+  const { staff } = result;
+  const allowed =
+    need === 'staff' ? staff.roles.length > 0 : (staff.roles as string[]).includes(need);
+  if (!allowed) {
+    log('auth_denied', { requestId, reason: 'missing_access_role', uid: staff.uid });
+    throw forbidden(
+      'missing_access_role',
+      need === 'staff'
+        ? 'this operation needs the engineer or approver access role'
+        : `this operation needs the ${need} access role`,
+    );
+  }
+  return staff;
 }

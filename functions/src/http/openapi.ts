@@ -74,6 +74,12 @@ function requirement(auth: RouteAuth): Record<string, unknown> {
       security: [{ bearer: [] }],
     };
   }
+  if (typeof auth === 'string') {
+    return {
+      description: `Requires a break-glass staff member: a Firebase ID token whose \`access_roles\` claim holds ${auth === 'staff' ? '`engineer` or `approver`' : `\`${auth}\``} (docs/access.md).`,
+      security: [{ bearer: [] }],
+    };
+  }
   return {
     description: `Requires the \`${auth.scope}\` scope (an API key issued with it, or an ID token whose role grants it).`,
     [SCOPE_EXTENSION]: auth.scope,
@@ -232,7 +238,7 @@ export function buildOpenApi(routes: readonly Route[]): {
       errors.add(401);
       errors.add(403);
       // Only a tenant's requests spend a quota.
-      if (op.auth !== 'operator') errors.add(429);
+      if (typeof op.auth === 'object') errors.add(429);
     }
     for (const status of [...errors].sort()) responses[String(status)] = errorResponse(status);
     const content: Record<string, unknown> = {};

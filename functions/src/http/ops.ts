@@ -8,6 +8,7 @@ import { onboardTenantWithCmek, registerCmek } from '../lifecycle/cmek';
 import { DATABASE_ID, IDENTITY_TENANT_ID, onboardTenant } from '../lifecycle/onboarding';
 import { offboardTenant } from '../lifecycle/offboarding';
 import type { Services } from '../services';
+import { accessOpsRoutes } from './access-routes';
 import { parsedBody } from './body';
 import { route } from './route';
 import { Router } from './router';
@@ -108,5 +109,5 @@ const cmek = route({
 });
 
 export function createOpsRouter(services: Services): Router {
-  return new Router(services).add(onboard, offboard, cmek);
+  return new Router(services).add(onboard, offboard, cmek, ...accessOpsRoutes);
 }

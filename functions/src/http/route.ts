@@ -10,16 +10,18 @@ import type { z } from 'zod';
 import type { Actor } from '../evidence/actor';
 import type { Services } from '../services';
 import type { ApiKeyScope } from '../tenancy/platform';
-import type { AuthenticatedTenant } from './auth';
+import type { StaffMember } from '../tenancy/identity';
+import type { AuthenticatedTenant, StaffNeed } from './auth';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * Who may call a route: `'none'` anyone; `{ scope }` a tenant's API key or ID token holding the
  * scope (every such request also spends the tenant's quota); `'operator'` a platform operator's
- * Firebase ID token (`platform_role: operator`).
+ * Firebase ID token (`platform_role: operator`); `'engineer'`, `'approver'` or `'staff'` (either)
+ * a break-glass staff member's ID token (`access_roles`, see docs/access.md).
  */
-export type RouteAuth = 'none' | 'operator' | { readonly scope: ApiKeyScope };
+export type RouteAuth = 'none' | 'operator' | StaffNeed | { readonly scope: ApiKeyScope };
 
 export interface Reply {
   status: number;
@@ -87,11 +89,20 @@ export interface Operator {
   actor: Actor;
 }
 
+/** The caller of a break-glass route. */
+export interface Staff {
+  /** The person as evidence names them: `{kind: 'user', id: uid}`. */
+  actor: Actor;
+  staff: StaffMember;
+}
+
 export type Caller<A extends RouteAuth> = A extends 'none'
   ? Anonymous
   : A extends 'operator'
     ? Operator
-    : AuthenticatedTenant;
+    : A extends StaffNeed
+      ? Staff
+      : AuthenticatedTenant;
 
 type Parsed<Q> = Q extends z.ZodType ? z.output<Q> : undefined;
 type Read<B> = B extends BodyReader<infer T> ? T : undefined;
@@ -140,7 +151,7 @@ export interface RouteDeclaration<
   handle(ctx: RouteContext<P, A, Q, H, B>): Promise<Reply>;
 }
 
-export type AnyCaller = Anonymous | Operator | AuthenticatedTenant;
+export type AnyCaller = Anonymous | Operator | Staff | AuthenticatedTenant;
 
 /** Everything a handler can be given, whatever its route declared. */
 export type AnyRouteContext = {

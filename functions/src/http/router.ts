@@ -16,7 +16,7 @@ import { AppError, badRequest } from '../errors';
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
 import { requireScope } from '../tenancy/api-keys';
-import { authenticate, authenticateOperator } from './auth';
+import { authenticate, authenticateOperator, authenticateStaff } from './auth';
 import { mediaTypeOf } from './body';
 import { DEFAULT_BODY_LIMIT, readBody, restoreBodyHeaders } from './request-body';
 import type { AnyCaller, BodyReader, ReceivedBody, Reply, Route, RouteAuth } from './route';
@@ -38,6 +38,10 @@ async function callerOf(
   if (auth === 'operator') {
     const uid = await authenticateOperator(services, req, requestId);
     return { actor: { kind: 'user', id: uid } };
+  }
+  if (auth === 'engineer' || auth === 'approver' || auth === 'staff') {
+    const staff = await authenticateStaff(services, req, requestId, auth);
+    return { actor: { kind: 'user', id: staff.uid }, staff };
   }
   const authenticated = await authenticate(services, req, requestId);
   requireScope(authenticated.principal, auth.scope);

@@ -31,6 +31,9 @@ export const TENANT_COLLECTIONS = [
   'content',
   'webhooks',
   'webhookDeliveries',
+  // Break-glass access (access/): create-only requests and the decisions on them.
+  'accessRequests',
+  'accessDecisions',
 ] as const;
 export type TenantCollection = (typeof TENANT_COLLECTIONS)[number];
 
@@ -87,6 +90,11 @@ export interface ListOptions {
   orderBy?: [field: string, direction: 'asc' | 'desc'][];
   limit?: number;
   startAfter?: unknown[];
+  /**
+   * Starts after this document of the same collection, in the query's order: the exact position
+   * (commit times included to the microsecond, which ISO strings read back cannot carry).
+   */
+  startAfterId?: string;
 }
 
 /** Creates Firestore clients per database: named databases host dedicated tenants. */
@@ -215,6 +223,12 @@ export class TenantDb {
     for (const [field, op, value] of options.where ?? []) query = query.where(field, op, value);
     for (const [field, direction] of options.orderBy ?? []) query = query.orderBy(field, direction);
     if (options.startAfter) query = query.startAfter(...options.startAfter);
+    if (options.startAfterId !== undefined) {
+      const cursor = await this.ref(collection, options.startAfterId).get();
+      // A cursor document that is gone (or never was) starts nowhere: an empty page.
+      if (!cursor.exists) return [];
+      query = query.startAfter(cursor);
+    }
     if (options.limit !== undefined) query = query.limit(options.limit);
     const snap = await query.get();
     return snap.docs.map((doc) => {

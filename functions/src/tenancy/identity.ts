@@ -240,3 +240,37 @@ export function actorOf(principal: Principal): Actor {
     ? { kind: 'apiKey', id: principal.keyId }
     : { kind: 'user', id: principal.uid };
 }
+
+/**
+ * The platform's own people for break-glass access (access/): Firebase users of the
+ * project-level pool (never an Identity Platform tenant's, where a customer's administrator could
+ * mint any claim) whose custom claim `access_roles` lists `engineer` (may request access and
+ * read under a grant) and/or `approver` (may approve, deny and revoke). Custom claims are set
+ * only through the Admin SDK (`setCustomUserClaims`) by whoever holds the project's IAM, never
+ * by a tenant.
+ */
+export const ACCESS_ROLES = ['engineer', 'approver'] as const;
+export type AccessRole = (typeof ACCESS_ROLES)[number];
+
+export interface StaffMember {
+  uid: string;
+  roles: AccessRole[];
+}
+
+/**
+ * A staff member from verified claims, or why not: a token from an identity tenant, or one
+ * naming a Provenant tenant (a customer's person), is never staff, whatever else it claims.
+ */
+export function staffFromClaims(
+  claims: IdTokenClaims,
+): { staff: StaffMember } | { refused: 'identity_tenant' | 'tenant_person' | 'no_uid' } {
+  const uid = typeof claims.uid === 'string' ? claims.uid : undefined;
+  if (!uid) return { refused: 'no_uid' };
+  const firebase = claims.firebase as { tenant?: unknown } | undefined;
+  if (firebase?.tenant !== undefined) return { refused: 'identity_tenant' };
+  if (claims.tenant_id !== undefined || claims.role !== undefined)
+    return { refused: 'tenant_person' };
+  const raw = Array.isArray(claims.access_roles) ? (claims.access_roles as unknown[]) : [];
+  const roles = ACCESS_ROLES.filter((r) => raw.includes(r));
+  return { staff: { uid, roles } };
+}

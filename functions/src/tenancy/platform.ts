@@ -244,6 +244,41 @@ export class PlatformDb {
   }
 
   /**
+   * The global pointer of a break-glass request (`accessRequests/{id}`): which tenant's
+   * database holds it. The request itself and its decisions live in that tenant's database, so
+   * a grant is checked in the same transaction as the read it allows. Create-only.
+   */
+  async createAccessRequestPointer(
+    requestId: string,
+    pointer: { tenantId: string; requesterUid: string; requestedAt: string },
+  ): Promise<void> {
+    await this.db.doc(`accessRequests/${requestId}`).create({ ...pointer, createdAt: COMMIT_TIME });
+  }
+
+  /** The tenant holding break-glass request `requestId`, or undefined when there is none. */
+  async accessRequestTenant(requestId: string): Promise<string | undefined> {
+    if (!isValidId(requestId)) return undefined;
+    const data = (await this.db.doc(`accessRequests/${requestId}`).get()).data();
+    return typeof data?.tenantId === 'string' ? data.tenantId : undefined;
+  }
+
+  /** Every break-glass request made in `[fromIso, toIso)` (ISO strings sort as times). */
+  async listAccessRequestPointers(
+    fromIso: string,
+    toIso: string,
+  ): Promise<{ requestId: string; tenantId: string }[]> {
+    const snap = await this.db
+      .collection('accessRequests')
+      .where('requestedAt', '>=', fromIso)
+      .where('requestedAt', '<', toIso)
+      .get();
+    return snap.docs.flatMap((doc) => {
+      const tenantId = (doc.data() as { tenantId?: unknown }).tenantId;
+      return typeof tenantId === 'string' ? [{ requestId: doc.id, tenantId }] : [];
+    });
+  }
+
+  /**
    * One tenant's key, or undefined when it does not exist or belongs to another tenant: the
    * caller cannot tell the two apart. `apiKeys` is global, so the tenant check lives here.
    */

@@ -42,6 +42,24 @@ resource "google_firestore_index" "evidence_created_at_id" {
   }
 }
 
+# GET /v1/access-transparency (access/transparency.ts): a tenant's content_access records,
+# newest first.
+resource "google_firestore_index" "evidence_kind_created_at" {
+  project     = var.project_id
+  database    = google_firestore_database.this.name
+  collection  = "evidence"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "kind"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
 # Single-field index exemptions. Firestore indexes every field by default, and a collection whose
 # documents carry a monotonically increasing indexed value (a commit time) is limited to about
 # 500 writes/s per collection: https://firebase.google.com/docs/firestore/solutions/shard-timestamp
