@@ -252,11 +252,9 @@ function valueOfKind(value: string, kind: ValueKind, strict: boolean): string | 
     case 'number':
       if (strict) return MONEY_START.test(value) ? value : undefined;
       return parseNumber(value) === undefined ? undefined : value;
-    case 'date': {
-      const date = findDate(value);
-      if (date !== undefined) return date.text;
-      return strict ? undefined : value;
-    }
+    case 'date':
+      // `Due: upon receipt` names no date; a model answers null there rather than the words.
+      return findDate(value)?.text;
     case 'currency':
       return currencyCode(value) === undefined && strict ? undefined : value;
     case 'string':
@@ -332,19 +330,32 @@ function firstDate(document: ParsedDocument): string | undefined {
   return undefined;
 }
 
-/** The currency printed with the total, else the first one printed next to a number. */
+/**
+ * The currency printed with the total, else the first one printed next to a number. A bare `$`
+ * is shared by many currencies: a dollar code the document prints anywhere (`Amount Due (CAD)`)
+ * says which one it is.
+ */
 function printedCurrency(source: Source): string | undefined {
+  const lines = source.document?.rawLines ?? [];
   const total = source.find([...conceptLabels('total')], 'number');
-  const onTotal = total === undefined ? undefined : currencyMarks(total)[0];
-  if (onTotal !== undefined) return onTotal.text;
-  for (const raw of source.document?.rawLines ?? []) {
-    for (const mark of currencyMarks(raw)) {
-      const around = raw.slice(Math.max(0, mark.index - 2), mark.index + mark.text.length + 2);
-      if (/\d/.test(around)) return mark.text;
-    }
+  let found = total === undefined ? undefined : currencyMarks(total)[0]?.text;
+  if (found === undefined) {
+    found = lines
+      .flatMap((raw) =>
+        currencyMarks(raw).filter((mark) =>
+          /\d/.test(raw.slice(Math.max(0, mark.index - 2), mark.index + mark.text.length + 2)),
+        ),
+      )
+      .at(0)?.text;
   }
-  return undefined;
+  if (found !== '$') return found;
+  const dollarCode = lines
+    .flatMap((raw) => currencyMarks(raw))
+    .find((mark) => mark.text !== '$' && /^[A-Z]{3}$/.test(mark.text) && DOLLAR_CODES.has(mark.code));
+  return dollarCode?.text ?? found;
 }
+
+const DOLLAR_CODES: ReadonlySet<string> = new Set(['USD', 'CAD', 'AUD', 'NZD', 'SGD', 'HKD']);
 
 function headerIndex(headers: readonly IndexedLabel[], candidates: readonly string[]): number {
   for (const candidate of candidates) {
