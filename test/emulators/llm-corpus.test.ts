@@ -62,11 +62,16 @@ export function scoreAnswer(name: string, answer: unknown, expected: ExpectedFie
   const check = (path: string, actual: unknown, wanted: unknown) => {
     score.total += 1;
     if (same(actual, wanted)) score.correct += 1;
-    else score.misses.push(`${name} ${path}: got ${JSON.stringify(actual)}, want ${JSON.stringify(wanted)}`);
+    else
+      score.misses.push(
+        `${name} ${path}: got ${JSON.stringify(actual)}, want ${JSON.stringify(wanted)}`,
+      );
   };
   for (const [field, wanted] of Object.entries(expected)) {
     if (Array.isArray(wanted)) {
-      const rows = Array.isArray(output[field]) ? (output[field] as Record<string, Grounded>[]) : [];
+      const rows = Array.isArray(output[field])
+        ? (output[field] as Record<string, Grounded>[])
+        : [];
       check(`${field}.length`, rows.length, wanted.length);
       wanted.forEach((row, index) => {
         for (const [column, cell] of Object.entries(row)) {
@@ -92,7 +97,8 @@ async function request(entry: CorpusEntry): Promise<Omit<ProviderRequest, 'model
   return {
     system: buildSystemPrompt(schema).system,
     documentText: input.kind === 'text' ? input.text : '',
-    image: input.kind === 'image' ? { mediaType: input.mediaType, base64: input.base64 } : undefined,
+    image:
+      input.kind === 'image' ? { mediaType: input.mediaType, base64: input.base64 } : undefined,
     schemaName: schema.name,
     jsonSchema: schema.jsonSchema,
   };
@@ -130,7 +136,9 @@ describe('extraction corpus through the LLM emulator', () => {
     expect([...types].sort()).toEqual(['application/pdf', 'image/jpeg', 'image/png', 'text/plain']);
     expect(new Set(corpus.map((entry) => entry.schema))).toEqual(new Set(['invoice', 'receipt']));
     const multiPage = corpus.filter(
-      (entry) => entry.contentType === 'application/pdf' && /\n(?:\\f|\f)\n/.test(readFileSync(sourcePath(entry) ?? '', 'utf8')),
+      (entry) =>
+        entry.contentType === 'application/pdf' &&
+        /\n(?:\\f|\f)\n/.test(readFileSync(sourcePath(entry) ?? '', 'utf8')),
     );
     expect(multiPage.length).toBeGreaterThanOrEqual(2);
     expect(corpus.some((entry) => entry.heldOut)).toBe(true);
@@ -141,14 +149,14 @@ describe('extraction corpus through the LLM emulator', () => {
       const source = sourcePath(entry);
       if (source === undefined) continue;
       const rendered = renderDocument(entry.contentType, readFileSync(source, 'utf8'));
-      const file = `${source.slice(0, -'.txt'.length)}`;
+      const file = source.slice(0, -'.txt'.length);
       if (process.env.UPDATE_CORPUS === '1') writeFileSync(file, rendered);
       expect(existsSync(file)).toBe(true);
       expect(readFileSync(file).equals(rendered)).toBe(true);
     }
   });
 
-  it('reads the corpus fields over both providers\' wire protocols at the accuracy floor', async () => {
+  it("reads the corpus fields over both providers' wire protocols at the accuracy floor", async () => {
     const all: Score = { correct: 0, total: 0, misses: [] };
     const heldOut: Score = { correct: 0, total: 0, misses: [] };
     for (const entry of corpus) {
