@@ -104,12 +104,20 @@ const PATTERNS: readonly Pattern[] = [
   {
     // `12 March 2026`, `3rd of March 2026`, `12-Mar-2026`, `Tue 3 Mar 2026`
     regex: new RegExp(`${B}${DAY}(?:\\s+of)?[\\s.-]+${MONTH}[\\s,.-]+${YEAR}${E}`, 'iu'),
-    read: (m) => ({ year: Number(m[3]), month: MONTHS[(m[2] ?? '').toLowerCase()] ?? 0, day: Number(m[1]) }),
+    read: (m) => ({
+      year: Number(m[3]),
+      month: MONTHS[(m[2] ?? '').toLowerCase()] ?? 0,
+      day: Number(m[1]),
+    }),
   },
   {
     // `Mar 12, 2026`, `March 3rd 2026`
     regex: new RegExp(`${B}${MONTH}\\s+${DAY},?\\s+${YEAR}${E}`, 'iu'),
-    read: (m) => ({ year: Number(m[3]), month: MONTHS[(m[1] ?? '').toLowerCase()] ?? 0, day: Number(m[2]) }),
+    read: (m) => ({
+      year: Number(m[3]),
+      month: MONTHS[(m[1] ?? '').toLowerCase()] ?? 0,
+      day: Number(m[2]),
+    }),
   },
   {
     regex: new RegExp(`${B}(\\d{1,2})([-/.])(\\d{1,2})\\2${YEAR}${E}`, 'u'),
@@ -126,7 +134,8 @@ export interface FoundDate {
 }
 
 function iso(year: number, month: number, day: number): string | undefined {
-  if (month < 1 || month > 12 || day < 1 || day > 31 || year < 1900 || year > 2199) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || year < 1900 || year > 2199)
+    return undefined;
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCMonth() !== month - 1) return undefined;
   return `${String(year)}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;

@@ -6,6 +6,7 @@
 import { currencyCode, currencyMarks } from './currency';
 import { documentDayOrder, type DayOrder, findDate, findDates } from './dates';
 import {
+  HEADERLESS_COLUMNS,
   headerColumns,
   headerlessItems,
   isSummaryLine,
@@ -150,7 +151,10 @@ export function readLabelledLines(text: string): LabelledLine[] {
 }
 
 function labelKey(label: string): string {
-  return normalizeLabel(label.replace(/\b[A-Z]{3}\b/g, (code) => (currencyCode(code) ? ' ' : code)), true)
+  return normalizeLabel(
+    label.replace(/\b[A-Z]{3}\b/g, (code) => (currencyCode(code) ? ' ' : code)),
+    true,
+  )
     .split(' ')
     .filter((word) => word !== '' && !/^\d+$/.test(word) && !LABEL_FILLER.has(word))
     .join(' ');
@@ -180,7 +184,10 @@ function parseDocument(text: string): ParsedDocument {
   const rawLines = text.split(/\r?\n/);
   const lines: IndexedLine[] = [];
   const tables: Table[] = [];
-  const spacedTables = new Map<string, { headers: IndexedLabel[]; rows: string[][]; title: undefined }>();
+  const spacedTables = new Map<
+    string,
+    { headers: IndexedLabel[]; rows: string[][]; title: undefined }
+  >();
   let previous: string | undefined;
   for (let index = 0; index < rawLines.length; index += 1) {
     const line = rawLines[index] ?? '';
@@ -217,7 +224,11 @@ function parseDocument(text: string): ParsedDocument {
       const earlier = spacedTables.get(signature);
       if (earlier !== undefined) earlier.rows.push(...rows);
       else {
-        const table = { headers: columns.map((column) => indexLabel(column.label)), rows, title: undefined };
+        const table = {
+          headers: columns.map((column) => indexLabel(column.label)),
+          rows,
+          title: undefined,
+        };
         spacedTables.set(signature, table);
         tables.push(table);
       }
@@ -232,7 +243,11 @@ function parseDocument(text: string): ParsedDocument {
   if (tables.length === 0) {
     const rows = headerlessItems(rawLines, normalizeLabel);
     if (rows.length > 0) {
-      tables.push({ headers: [indexLabel('description'), indexLabel('amount')], rows, title: undefined });
+      tables.push({
+        headers: HEADERLESS_COLUMNS.map((label) => indexLabel(label)),
+        rows,
+        title: undefined,
+      });
     }
   }
   return { lines, tables, rawLines, dayOrder: documentDayOrder(text) };
@@ -294,7 +309,9 @@ function documentSource(document: ParsedDocument): Source {
       switch (concept) {
         case 'vendor':
         case 'merchant':
-          return looksLikeBusinessDocument(document) ? letterhead(document.rawLines, normalizeLabel) : undefined;
+          return looksLikeBusinessDocument(document)
+            ? letterhead(document.rawLines, normalizeLabel)
+            : undefined;
         case 'issueDate':
         case 'transactionDate':
           return firstDate(document);
@@ -322,7 +339,8 @@ function firstDate(document: ParsedDocument): string | undefined {
   const due = new Set(conceptLabels('dueDate'));
   for (const raw of document.rawLines) {
     const label = parseLabelledLine(raw)?.label;
-    const prefix = label === undefined ? linePrefix(raw, ALL_LABEL_SET, normalizeLabel)?.label : labelKey(label);
+    const prefix =
+      label === undefined ? linePrefix(raw, ALL_LABEL_SET, normalizeLabel)?.label : labelKey(label);
     if (prefix !== undefined && due.has(prefix)) continue;
     const date = findDates(raw)[0];
     if (date !== undefined) return date.text;
@@ -351,7 +369,9 @@ function printedCurrency(source: Source): string | undefined {
   if (found !== '$') return found;
   const dollarCode = lines
     .flatMap((raw) => currencyMarks(raw))
-    .find((mark) => mark.text !== '$' && /^[A-Z]{3}$/.test(mark.text) && DOLLAR_CODES.has(mark.code));
+    .find(
+      (mark) => mark.text !== '$' && /^[A-Z]{3}$/.test(mark.text) && DOLLAR_CODES.has(mark.code),
+    );
   return dollarCode?.text ?? found;
 }
 
@@ -420,16 +440,28 @@ function kindOf(field: Field, resolved: ResolvedSchema): ValueKind {
 }
 
 /** The raw text of a property: at its label, else where a reader finds it without one. */
-function lookUp(field: Field, resolved: ResolvedSchema, description: string | undefined, source: Source): string | undefined {
+function lookUp(
+  field: Field,
+  resolved: ResolvedSchema,
+  description: string | undefined,
+  source: Source,
+): string | undefined {
   const kind = kindOf(field, resolved);
-  return source.find(candidatesFor(field, description), kind) ?? source.unlabelled(fieldConcept(field));
+  return (
+    source.find(candidatesFor(field, description), kind) ?? source.unlabelled(fieldConcept(field))
+  );
 }
 
 /**
  * The typed form a model gives a grounded value beside its verbatim quote: an ISO date where
  * the date reads one way only, an ISO 4217 code for a currency sign.
  */
-function typedForm(text: string, field: Field, valueSchema: ResolvedSchema, source: Source): string {
+function typedForm(
+  text: string,
+  field: Field,
+  valueSchema: ResolvedSchema,
+  source: Source,
+): string {
   const kind = kindOf(field, valueSchema);
   if (kind === 'date') return findDate(text, source.document?.dayOrder)?.iso ?? text;
   if (kind === 'currency') return currencyCode(text) ?? text;

@@ -154,7 +154,7 @@ export function headerColumns(line: string, normalize: Normalize): HeaderColumn[
   const raw = [...cleaned.matchAll(/[\p{L}\p{N}#]+|\//gu)].map((match) => match[0]);
   const columns: HeaderColumn[] = [];
   let alternative = false;
-  for (let index = 0; index < raw.length; ) {
+  for (let index = 0; index < raw.length;) {
     const token = raw[index] ?? '';
     if (token === '/') {
       alternative = true;
@@ -213,20 +213,33 @@ function spaceTokens(line: string): Cell[] {
 }
 
 /** One numeric cell ending at token `at` (read right to left): `900,00 EUR`, `CHF 2'000.00`. */
-function cellEndingAt(tokens: readonly Cell[], at: number): { cell: Cell; from: number } | undefined {
+function cellEndingAt(
+  tokens: readonly Cell[],
+  at: number,
+): { cell: Cell; from: number } | undefined {
   const last = tokens[at];
   if (last === undefined) return undefined;
   if (NUMBER_CELL.test(last.text)) {
     const before = tokens[at - 1];
-    if (before !== undefined && CURRENCY_CELL.test(before.text) && currencyMarks(before.text).length > 0) {
-      return { cell: { text: `${before.text} ${last.text}`, start: before.start, end: last.end }, from: at - 1 };
+    if (
+      before !== undefined &&
+      CURRENCY_CELL.test(before.text) &&
+      currencyMarks(before.text).length > 0
+    ) {
+      return {
+        cell: { text: `${before.text} ${last.text}`, start: before.start, end: last.end },
+        from: at - 1,
+      };
     }
     return { cell: last, from: at };
   }
   if (CURRENCY_CELL.test(last.text) && currencyMarks(last.text).length > 0) {
     const number = tokens[at - 1];
     if (number !== undefined && NUMBER_CELL.test(number.text)) {
-      return { cell: { text: `${number.text} ${last.text}`, start: number.start, end: last.end }, from: at - 1 };
+      return {
+        cell: { text: `${number.text} ${last.text}`, start: number.start, end: last.end },
+        from: at - 1,
+      };
     }
   }
   return undefined;
@@ -240,7 +253,12 @@ export function readRow(line: string, columns: readonly HeaderColumn[]): string[
   let left = 0;
   for (let index = 0; index < descriptionAt; index += 1) {
     const token = tokens[left];
-    if (token === undefined || !NUMBER_CELL.test(token.text)) return undefined;
+    // A quantity is a number; a row number or a date (`12/06/2026`) is one token with no letters.
+    const fits =
+      columns[index]?.concept === 'index'
+        ? token !== undefined && !/\p{L}/u.test(token.text)
+        : token !== undefined && NUMBER_CELL.test(token.text);
+    if (token === undefined || !fits) return undefined;
     cells[index] = token.text;
     left += 1;
   }
@@ -279,19 +297,37 @@ export const SUMMARY_LABELS: ReadonlySet<string> = new Set([
 
 const ALL_LABEL_SET: ReadonlySet<string> = new Set(ALL_LABELS);
 
-/** Whether a line opens with a subtotal, tax or total label. */
+const AMOUNT_START = /^(?:(?:[A-Z]{3}|[A-Z]{1,2}\$|\p{Sc})\s*)?[-−(]?\s?(?:\p{Sc}\s?)?\d/u;
+
+/**
+ * Whether a line is a subtotal, tax or total line: it opens with such a label and an amount
+ * follows (`VAT No. IE 3456789KH` is a registration line, not a tax line).
+ */
 export function isSummaryLine(line: string, normalize: Normalize): boolean {
   const prefix = linePrefix(line, ALL_LABEL_SET, normalize);
-  return prefix !== undefined && SUMMARY_LABELS.has(prefix.label);
+  if (prefix === undefined || !SUMMARY_LABELS.has(prefix.label)) return false;
+  return AMOUNT_START.test(valueAfter(line, prefix).replace(/^:\s*/, ''));
 }
 
 const MONEY_AT_END =
   /(?:(?:[A-Z]{3}|[A-Z]{1,2}\$|\p{Sc})\s?)?[-−]?\d{1,3}(?:[.,'’\u00a0 ]?\d{3})*[.,]\d{2}(?:\s?(?:[A-Z]{3}|\p{Sc}))?\s*$/u;
 
+const MONEY = String.raw`(?:(?:[A-Z]{3}|[A-Z]{1,2}\$|\p{Sc})\s?)?\d[\d.,'’]*(?:\s?\p{Sc})?`;
+
+// A till line `2 x Croissant @ 1.80   3.60`: quantity, description, unit price, amount.
+const TIMES_ROW = new RegExp(
+  String.raw`^\s*(\d+(?:[.,]\d+)?)\s*[x×]\s+(.+?)(?:\s+(?:@|at)\s*(${MONEY}))?\s+(${MONEY})\s*$`,
+  'u',
+);
+
+/** The columns of the rows `headerlessItems` reads. */
+export const HEADERLESS_COLUMNS = ['description', 'quantity', 'unit price', 'amount'] as const;
+
 /**
  * Item lines of a document whose items have no table header: lines before the first summary
  * line that end with a money amount (two decimals) after a description, with no label of their
- * own. Each is `[description, amount]`.
+ * own; `2 x Croissant @ 1.80  3.60` also gives the quantity and unit price. Each row holds the
+ * cells of `HEADERLESS_COLUMNS`, empty where the line has none.
  */
 export function headerlessItems(lines: readonly string[], normalize: Normalize): string[][] {
   const rows: string[][] = [];
@@ -301,10 +337,16 @@ export function headerlessItems(lines: readonly string[], normalize: Normalize):
     if (line.includes(':') || line.includes('|')) continue;
     const money = MONEY_AT_END.exec(line);
     if (money === null) continue;
+    const times = TIMES_ROW.exec(line);
+    if (times !== null) {
+      const [, quantity = '', description = '', unitPrice = '', amount = ''] = times;
+      rows.push([cleanDescription(description), quantity, unitPrice, amount]);
+      continue;
+    }
     const description = cleanDescription(line.slice(0, money.index));
     const words = normalize(description);
     if (!/\p{L}{2,}/u.test(description) || tender.has(words) || words === 'change') continue;
-    rows.push([description, money[0].trim()]);
+    rows.push([description, '', '', money[0].trim()]);
   }
   return rows;
 }
@@ -326,7 +368,9 @@ export function letterhead(lines: readonly string[], normalize: Normalize): stri
     if (line === '' || line === '\f') continue;
     seen += 1;
     if (seen > LETTERHEAD_LINES) return undefined;
-    const words = normalize(line).split(' ').filter((word) => word !== '');
+    const words = normalize(line)
+      .split(' ')
+      .filter((word) => word !== '');
     if (words.length === 0 || words.length > 8 || line.length > 60) continue;
     if (words.every((word) => TITLE_WORDS.has(word))) continue;
     // `Invoice INV-2026-0311`, `Sale #88214 ...`: a title with a number, not a name.
@@ -340,19 +384,31 @@ export function letterhead(lines: readonly string[], normalize: Normalize): stri
   return undefined;
 }
 
-/** The tender a receipt names on a line of its own (`VISA ****1234`, `CASH  $50.00`). */
+// Words that say a line is about paying, so a tender named inside it is how the bill was paid.
+const PAYMENT_CUES = new Set(['paid', 'payment', 'card', 'tender', 'charged']);
+
+/**
+ * The tender a receipt names: a line that opens with it (`VISA ****1234`, `CASH  $50.00`), or a
+ * payment line that names it (`Paid by Visa: £352.50`). The tender's words as printed.
+ */
 export function tenderLine(lines: readonly string[], normalize: Normalize): string | undefined {
   const tenders = [...TENDER_WORDS].sort((a, b) => b.length - a.length);
   for (const raw of lines) {
-    const line = raw.trim();
-    const words = normalize(line);
-    const tender = tenders.find((word) => words === word || words.startsWith(`${word} `));
-    if (tender === undefined) continue;
-    const count = tender.split(' ').length;
-    const tokens = [...line.matchAll(/[\p{L}\p{N}]+/gu)];
-    const last = tokens[count - 1];
-    if (last === undefined) continue;
-    return line.slice(0, last.index + last[0].length);
+    const tokens = [...raw.matchAll(/[\p{L}\p{N}]+/gu)];
+    const words = tokens.map((token) => normalize(token[0]));
+    const cued = words.some((word) => PAYMENT_CUES.has(word));
+    for (let at = 0; at < words.length; at += 1) {
+      if (at > 0 && !cued) break;
+      const tender = tenders.find((candidate) => {
+        const parts = candidate.split(' ');
+        return parts.every((part, offset) => words[at + offset] === part);
+      });
+      if (tender === undefined) continue;
+      const first = tokens[at];
+      const last = tokens[at + tender.split(' ').length - 1];
+      if (first === undefined || last === undefined) continue;
+      return raw.slice(first.index, last.index + last[0].length);
+    }
   }
   return undefined;
 }

@@ -103,6 +103,9 @@ const LABELS: Record<Concept, readonly string[]> = {
     'purchase date',
     'order date',
     'sale date',
+    'departure',
+    'check out',
+    'checkout',
     'date time',
     'datum',
     'data',
@@ -130,6 +133,14 @@ const LABELS: Record<Concept, readonly string[]> = {
     'total ht',
     'montant ht',
     'base imponible',
+    'total ex vat',
+    'total ex tax',
+    'total excluding vat',
+    'total excluding tax',
+    'amount ex vat',
+    'net of vat',
+    'sous total',
+    'total before vat',
   ],
   tax: [
     'tax',
@@ -153,6 +164,13 @@ const LABELS: Record<Concept, readonly string[]> = {
     'mw st',
     'mehrwertsteuer',
     'umsatzsteuer',
+    'of which vat',
+    'of which tax',
+    'davon mw st',
+    'dont tva',
+    'tps',
+    'tvq',
+    'total gst',
     'vat included',
     'tax included',
     'cgst',
@@ -189,6 +207,9 @@ const LABELS: Record<Concept, readonly string[]> = {
     'total à payer',
     'endbetrag',
     'rechnungsbetrag',
+    'total charges',
+    'total charge',
+    'total sale',
   ],
   paymentMethod: [
     'payment method',
@@ -273,8 +294,8 @@ const LABELS: Record<Concept, readonly string[]> = {
   ],
 };
 
-/** Columns that number a table's rows; they hold a number that is nobody's field. */
-export const INDEX_COLUMNS: readonly string[] = ['sl', 'number', 'pos', 'line', 's number'];
+/** Columns that number or date a table's rows: one token each, nobody's field here. */
+export const INDEX_COLUMNS: readonly string[] = ['sl', 'number', 'pos', 'line', 's number', 'date'];
 
 /** Which concept a property name stands for, from its normalized words; undefined if none. */
 export function conceptOf(name: string): Concept | undefined {
@@ -385,6 +406,8 @@ export const TENDER_WORDS: readonly string[] = [
   'apple pay',
   'google pay',
   'contactless',
+  'interac',
+  'eftpos',
 ];
 
 /** Words around a tax label that say how it was computed, not what it is (`VAT incl.`). */
