@@ -171,18 +171,6 @@ export function findDate(text: string, order?: DayOrder): FoundDate | undefined 
   return best;
 }
 
-/** Every date in `text`, in order. */
-export function findDates(text: string, order?: DayOrder): FoundDate[] {
-  const found: FoundDate[] = [];
-  let offset = 0;
-  for (;;) {
-    const next = findDate(text.slice(offset), order);
-    if (next === undefined) return found;
-    found.push({ ...next, index: next.index + offset });
-    offset += next.index + next.text.length;
-  }
-}
-
 // Currencies of countries that write the day first; `$` alone and USD say month first.
 const DAY_FIRST_MARKS = /€|£|₹|\b(?:EUR|GBP|INR|AUD|NZD|CHF|ZAR|SEK|NOK|DKK|PLN|BRL|A\$|NZ\$)\b/u;
 const MONTH_FIRST_MARKS = /\bUSD\b|US\$|(?<![A-Z])\$/u;

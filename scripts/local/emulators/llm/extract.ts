@@ -4,7 +4,7 @@
  * same answer, which is what lets tests compare providers and repeat runs byte for byte.
  */
 import { currencyCode, currencyMarks } from './currency';
-import { documentDayOrder, type DayOrder, findDate, findDates } from './dates';
+import { documentDayOrder, type DayOrder, findDate } from './dates';
 import {
   HEADERLESS_COLUMNS,
   headerColumns,
@@ -280,6 +280,10 @@ function valueOfKind(value: string, kind: ValueKind, strict: boolean): string | 
 const ALL_LABEL_SET: ReadonlySet<string> = new Set(ALL_LABELS);
 
 function documentSource(document: ParsedDocument): Source {
+  // Lines a label without a colon may open: not table rows, not `Label: value` lines.
+  const unlabelledLines = document.rawLines.filter(
+    (raw) => !raw.includes('|') && parseLabelledLine(raw) === undefined,
+  );
   const source: Source = {
     document,
     find(candidates, kind = 'string') {
@@ -295,8 +299,7 @@ function documentSource(document: ParsedDocument): Source {
             if (value !== undefined) return value;
           }
         }
-        for (const raw of document.rawLines) {
-          if (raw.includes('|') || parseLabelledLine(raw) !== undefined) continue;
+        for (const raw of unlabelledLines) {
           const prefix = linePrefix(raw, vocabulary, normalizeLabel);
           if (prefix?.label !== candidate) continue;
           const value = valueOfKind(valueAfter(raw, prefix), kind, true);
@@ -342,7 +345,7 @@ function firstDate(document: ParsedDocument): string | undefined {
     const prefix =
       label === undefined ? linePrefix(raw, ALL_LABEL_SET, normalizeLabel)?.label : labelKey(label);
     if (prefix !== undefined && due.has(prefix)) continue;
-    const date = findDates(raw)[0];
+    const date = findDate(raw);
     if (date !== undefined) return date.text;
   }
   return undefined;

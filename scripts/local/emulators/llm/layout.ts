@@ -52,6 +52,7 @@ export interface LinePrefix {
 }
 
 const MAX_LABEL_WORDS = 5;
+const LABEL_REACH = 160;
 
 /**
  * The longest label of `vocabulary` the line starts with (after bullets and words like
@@ -62,7 +63,8 @@ export function linePrefix(
   vocabulary: ReadonlySet<string>,
   normalize: Normalize,
 ): LinePrefix | undefined {
-  const tokens = wordTokens(line, normalize);
+  // A label is a line's first few words: reading further would only cost time on long lines.
+  const tokens = wordTokens(line.slice(0, LABEL_REACH), normalize);
   const opening = tokens[0];
   if (opening === undefined || !/^[\s\-–—*•·(]*$/u.test(line.slice(0, opening.start))) {
     return undefined;
@@ -91,7 +93,8 @@ export function linePrefix(
 // a parenthetical, words like `incl.`, or a second wording after a slash (`Totale / Total`).
 const MODIFIER = new RegExp(
   [
-    String.raw`^[\s:.#–—-]+`,
+    // A hyphen is punctuation unless it signs the amount (`Credit -12,50`).
+    String.raw`^(?:[\s:.#–—]|-(?!\s?[\p{Sc}\d]))+`,
     String.raw`^\(\s*[^)]*\)`,
     String.raw`^@`,
     String.raw`^\d+(?:[.,]\d+)?\s*%`,
