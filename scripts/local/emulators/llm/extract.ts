@@ -1,5 +1,5 @@
 /**
- * Deterministic "model": fills a JSON Schema from labelled lines and `|` tables in a document's
+ * Deterministic "model": fills a JSON Schema from labelled lines and tables in a document's
  * text. Pure — no I/O, no randomness, no clock — so the same document and schema always give the
  * same answer, which is what lets tests compare providers and repeat runs byte for byte.
  */
@@ -763,10 +763,16 @@ function fill(schema: JsonSchema, field: Field, source: Source, root: JsonSchema
 
 /**
  * Fills `schema` from `documentText` the way a careful model would, but deterministically:
- * scalar properties come from `Label: value` lines whose label matches the property name or a
- * `Labels: a, b.` synonym in its description; arrays of objects come from `|` tables; `{value,
- * quote}` objects also carry the verbatim text the value was read from. Values not found become
- * `null` where the schema allows it and the type's zero value otherwise, so the result validates.
+ * scalar properties come from labelled lines — `Label: value`, or a known label opening a line
+ * without a colon (`Total due  1.428,00 EUR`) — whose label matches a `Labels: a, b.` synonym in
+ * the property's description, the property name, or a common wording of what the name stands
+ * for (vocabulary.ts); arrays of objects come from `|` tables, tables whose header names their
+ * columns (layout.ts), or item lines before the totals; what no label names is read as a
+ * reader would (the letterhead as the vendor, the first date as the issue date, the currency
+ * printed with the total). `{value, quote}` objects carry the verbatim text the value was read
+ * from, and a typed value: an ISO date where it reads one way only, an ISO 4217 code. Values
+ * not found become `null` where the schema allows it and the type's zero value otherwise, so
+ * the result validates.
  */
 export function extractBySchema(documentText: string, schema: JsonSchema): unknown {
   return fill(schema, {}, documentSource(parseDocument(documentText)), schema).value;
