@@ -10,7 +10,9 @@ import {
   headerColumns,
   headerlessItems,
   isSummaryLine,
+  labelTokens,
   letterhead,
+  type LinePrefix,
   linePrefix,
   readRow,
   tenderLine,
@@ -281,13 +283,22 @@ const ALL_LABEL_SET: ReadonlySet<string> = new Set(ALL_LABELS);
 
 function documentSource(document: ParsedDocument): Source {
   // Lines a label without a colon may open: not table rows, not `Label: value` lines.
-  const unlabelledLines = document.rawLines.filter(
-    (raw) => !raw.includes('|') && parseLabelledLine(raw) === undefined,
-  );
+  const unlabelledLines = document.rawLines
+    .filter((raw) => !raw.includes('|') && parseLabelledLine(raw) === undefined)
+    .map((raw) => ({ raw, tokens: labelTokens(raw, normalizeLabel) }));
   const source: Source = {
     document,
     find(candidates, kind = 'string') {
-      const vocabulary = new Set([...ALL_LABEL_SET, ...candidates]);
+      let prefixed: { raw: string; prefix: LinePrefix | undefined }[] | undefined;
+      // Each line's longest label among all known ones and these candidates, read once a call.
+      const prefixes = () => {
+        const vocabulary = new Set([...ALL_LABEL_SET, ...candidates]);
+        prefixed ??= unlabelledLines.map(({ raw, tokens }) => ({
+          raw,
+          prefix: linePrefix(raw, vocabulary, normalizeLabel, tokens),
+        }));
+        return prefixed;
+      };
       for (const candidate of candidates) {
         for (const strict of [false, true]) {
           for (const line of document.lines) {
@@ -299,8 +310,7 @@ function documentSource(document: ParsedDocument): Source {
             if (value !== undefined) return value;
           }
         }
-        for (const raw of unlabelledLines) {
-          const prefix = linePrefix(raw, vocabulary, normalizeLabel);
+        for (const { raw, prefix } of prefixes()) {
           if (prefix?.label !== candidate) continue;
           const value = valueOfKind(valueAfter(raw, prefix), kind, true);
           if (value !== undefined && value !== '') return value;

@@ -29,13 +29,19 @@ import {
 /** How a label is normalized (extract.ts `normalizeLabel`), passed in to avoid an import cycle. */
 export type Normalize = (text: string) => string;
 
-interface Token {
+export interface Token {
   readonly word: string;
   readonly start: number;
   readonly end: number;
 }
 
 const WORD = /[\p{L}\p{N}]+|#|[nN][°º]/gu;
+
+/** A line's first words, normalized: what `linePrefix` reads; tokenize once, look up often. */
+export function labelTokens(line: string, normalize: Normalize): readonly Token[] {
+  // A label is a line's first few words: reading further would only cost time on long lines.
+  return wordTokens(line.slice(0, LABEL_REACH), normalize);
+}
 
 function wordTokens(line: string, normalize: Normalize): Token[] {
   return [...line.matchAll(WORD)].map((match) => ({
@@ -62,9 +68,8 @@ export function linePrefix(
   line: string,
   vocabulary: ReadonlySet<string>,
   normalize: Normalize,
+  tokens: readonly Token[] = labelTokens(line, normalize),
 ): LinePrefix | undefined {
-  // A label is a line's first few words: reading further would only cost time on long lines.
-  const tokens = wordTokens(line.slice(0, LABEL_REACH), normalize);
   const opening = tokens[0];
   if (opening === undefined || !/^[\s\-–—*•·(]*$/u.test(line.slice(0, opening.start))) {
     return undefined;
