@@ -10,7 +10,6 @@ import {
   headerColumns,
   headerlessItems,
   isSummaryLine,
-  labelTokens,
   letterhead,
   type LinePrefix,
   linePrefix,
@@ -285,7 +284,7 @@ function documentSource(document: ParsedDocument): Source {
   // Lines a label without a colon may open: not table rows, not `Label: value` lines.
   const unlabelledLines = document.rawLines
     .filter((raw) => !raw.includes('|') && parseLabelledLine(raw) === undefined)
-    .map((raw) => ({ raw, tokens: labelTokens(raw, normalizeLabel) }));
+    .map((raw) => ({ raw }));
   const source: Source = {
     document,
     find(candidates, kind = 'string') {
@@ -293,9 +292,9 @@ function documentSource(document: ParsedDocument): Source {
       // Each line's longest label among all known ones and these candidates, read once a call.
       const prefixes = () => {
         const vocabulary = new Set([...ALL_LABEL_SET, ...candidates]);
-        prefixed ??= unlabelledLines.map(({ raw, tokens }) => ({
+        prefixed ??= unlabelledLines.map(({ raw }) => ({
           raw,
-          prefix: linePrefix(raw, vocabulary, normalizeLabel, tokens),
+          prefix: linePrefix(raw, vocabulary, normalizeLabel),
         }));
         return prefixed;
       };

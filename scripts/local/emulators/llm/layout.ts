@@ -29,19 +29,13 @@ import {
 /** How a label is normalized (extract.ts `normalizeLabel`), passed in to avoid an import cycle. */
 export type Normalize = (text: string) => string;
 
-export interface Token {
+interface Token {
   readonly word: string;
   readonly start: number;
   readonly end: number;
 }
 
 const WORD = /[\p{L}\p{N}]+|#|[nN][°º]/gu;
-
-/** A line's first words, normalized: what `linePrefix` reads; tokenize once, look up often. */
-export function labelTokens(line: string, normalize: Normalize): readonly Token[] {
-  // A label is a line's first few words: reading further would only cost time on long lines.
-  return wordTokens(line.slice(0, LABEL_REACH), normalize);
-}
 
 function wordTokens(line: string, normalize: Normalize): Token[] {
   return [...line.matchAll(WORD)].map((match) => ({
@@ -58,38 +52,69 @@ export interface LinePrefix {
 }
 
 const MAX_LABEL_WORDS = 5;
+// A label is a line's first few words: reading further would only cost time on long lines.
 const LABEL_REACH = 160;
+
+/** A run of words a line opens with, as a label would be written, and where it ends. */
+interface Phrase {
+  readonly label: string;
+  readonly end: number;
+}
+
+// Lines repeat across lookups (every property asks about every line): their opening phrases are
+// kept, up to a bound so a huge document cannot grow the cache without limit.
+const PHRASE_CACHE = new Map<string, readonly Phrase[]>();
+const PHRASE_CACHE_LIMIT = 20_000;
+
+/**
+ * The phrases a line opens with, longest first: its first one to five words (after bullets and
+ * words like `incl.`) with only spaces, dots, hyphens or slashes between them.
+ */
+function openingPhrases(line: string, normalize: Normalize): readonly Phrase[] {
+  const head = line.slice(0, LABEL_REACH);
+  const cached = PHRASE_CACHE.get(head);
+  if (cached !== undefined) return cached;
+  const phrases: Phrase[] = [];
+  const tokens = wordTokens(head, normalize);
+  const opening = tokens[0];
+  if (opening !== undefined && /^[\s\-–—*•·(]*$/u.test(head.slice(0, opening.start))) {
+    let first = 0;
+    while (first < tokens.length && LABEL_FILLER.has(tokens[first]?.word ?? '')) first += 1;
+    const words: string[] = [];
+    for (let at = first; at < Math.min(tokens.length, first + MAX_LABEL_WORDS); at += 1) {
+      const token = tokens[at];
+      const before = tokens[at - 1];
+      if (token === undefined) break;
+      if (
+        at > first &&
+        before !== undefined &&
+        !/^[\s.\-/']*$/.test(head.slice(before.end, token.start))
+      ) {
+        break;
+      }
+      words.push(token.word);
+      phrases.unshift({ label: words.join(' '), end: token.end });
+    }
+  }
+  if (PHRASE_CACHE.size >= PHRASE_CACHE_LIMIT) PHRASE_CACHE.clear();
+  PHRASE_CACHE.set(head, phrases);
+  return phrases;
+}
 
 /**
  * The longest label of `vocabulary` the line starts with (after bullets and words like
  * `incl.`), and where the value after it starts; undefined when the line opens with no label.
+ * Labels are whole words: `Total` does not start `Totals`, nor `Tax` `Taxi`.
  */
 export function linePrefix(
   line: string,
   vocabulary: ReadonlySet<string>,
   normalize: Normalize,
-  tokens: readonly Token[] = labelTokens(line, normalize),
 ): LinePrefix | undefined {
-  const opening = tokens[0];
-  if (opening === undefined || !/^[\s\-–—*•·(]*$/u.test(line.slice(0, opening.start))) {
-    return undefined;
-  }
-  let first = 0;
-  while (first < tokens.length && LABEL_FILLER.has(tokens[first]?.word ?? '')) first += 1;
-  for (let count = Math.min(MAX_LABEL_WORDS, tokens.length - first); count >= 1; count -= 1) {
-    const words = tokens.slice(first, first + count);
-    // The label's words sit together: only spaces, dots, hyphens or slashes between them.
-    const together = words.every(
-      (token, index) =>
-        index === 0 || /^[\s.\-/']*$/.test(line.slice(words[index - 1]?.end ?? 0, token.start)),
-    );
-    if (!together) continue;
-    const label = words.map((token) => token.word).join(' ');
-    if (!vocabulary.has(label)) continue;
-    const last = words[words.length - 1];
-    if (last === undefined) continue;
-    // The label ends at a word boundary: `Total` does not start `Totals`, nor `Tax` `Taxi`.
-    return { label, valueStart: valueStart(line, last.end, normalize) };
+  for (const phrase of openingPhrases(line, normalize)) {
+    if (vocabulary.has(phrase.label)) {
+      return { label: phrase.label, valueStart: valueStart(line, phrase.end, normalize) };
+    }
   }
   return undefined;
 }
@@ -150,6 +175,10 @@ const COLUMN_VOCABULARY = new Map<string, ColumnConcept | 'index'>([
   ...INDEX_COLUMNS.map((label) => [label, 'index'] as const),
 ]);
 
+const COLUMN_FIRST_WORDS = new Set(
+  [...COLUMN_VOCABULARY.keys()].map((label) => label.split(' ')[0] ?? ''),
+);
+
 const CURRENCY_WORD = /^(?:[A-Z]{3})$/;
 
 /**
@@ -160,6 +189,9 @@ export function headerColumns(line: string, normalize: Normalize): HeaderColumn[
   if (line.includes(':') || line.includes('|')) return undefined;
   const cleaned = line.replace(/\([^)]*\)/g, ' ');
   const raw = [...cleaned.matchAll(/[\p{L}\p{N}#]+|\//gu)].map((match) => match[0]);
+  // Most lines are no header: their first word opens no column label.
+  if (!COLUMN_FIRST_WORDS.has(normalize(raw[0] ?? ''))) return undefined;
+  const words = raw.map((token) => (token === '/' ? '/' : normalize(token)));
   const columns: HeaderColumn[] = [];
   let alternative = false;
   for (let index = 0; index < raw.length;) {
@@ -175,9 +207,9 @@ export function headerColumns(line: string, normalize: Normalize): HeaderColumn[
     }
     let matched: { concept: ColumnConcept | 'index'; words: number; label: string } | undefined;
     for (let count = Math.min(3, raw.length - index); count >= 1; count -= 1) {
-      const words = raw.slice(index, index + count);
-      if (words.includes('/')) continue;
-      const label = normalize(words.join(' '));
+      const span = words.slice(index, index + count);
+      if (span.includes('/')) continue;
+      const label = span.join(' ');
       const concept = COLUMN_VOCABULARY.get(label);
       if (concept !== undefined) {
         matched = { concept, words: count, label };
