@@ -1,9 +1,24 @@
 /**
- * Deterministic "model": fills a JSON Schema from labelled lines and `|` tables in a document's
+ * Deterministic "model": fills a JSON Schema from labelled lines and tables in a document's
  * text. Pure — no I/O, no randomness, no clock — so the same document and schema always give the
  * same answer, which is what lets tests compare providers and repeat runs byte for byte.
  */
+import { currencyCode, currencyMarks } from './currency';
+import { documentDayOrder, type DayOrder, findDate } from './dates';
+import {
+  HEADERLESS_COLUMNS,
+  headerColumns,
+  headerlessItems,
+  isSummaryLine,
+  letterhead,
+  type LinePrefix,
+  linePrefix,
+  readRow,
+  tenderLine,
+  valueAfter,
+} from './layout';
 import { type JsonSchema, type ResolvedSchema, resolveSchema } from './schema';
+import { ALL_LABELS, type Concept, conceptLabels, conceptOf, LABEL_FILLER } from './vocabulary';
 
 export type { JsonSchema } from './schema';
 
@@ -20,6 +35,11 @@ interface IndexedLabel {
   readonly full: string;
   /** Normalized label without parenthetical text: `VAT (19%)` → `vat`. */
   readonly stripped: string;
+  /**
+   * What the label names once rates, currencies and words like `incl.` are dropped, one per
+   * wording it gives: `incl. VAT 7%` → `vat`; `Datum/Date` → `datum`, `date`.
+   */
+  readonly keys: readonly string[];
 }
 
 interface IndexedLine extends IndexedLabel {
@@ -36,11 +56,20 @@ interface Table {
 interface ParsedDocument {
   readonly lines: readonly IndexedLine[];
   readonly tables: readonly Table[];
+  /** Every line as written, for labels without a colon and for what no label names. */
+  readonly rawLines: readonly string[];
+  /** How the document writes numeric dates, when it says. */
+  readonly dayOrder: DayOrder | undefined;
 }
+
+/** What a value must look like to be taken from a line. */
+type ValueKind = 'string' | 'number' | 'date' | 'currency';
 
 /** Where a property's raw text is looked up: the document's labelled lines, or one table row. */
 interface Source {
-  find(candidates: readonly string[]): string | undefined;
+  find(candidates: readonly string[], kind?: ValueKind): string | undefined;
+  /** What a reader takes when no label names the property (the letterhead for the vendor...). */
+  unlabelled(concept: Concept | undefined): string | undefined;
   readonly document: ParsedDocument | undefined;
 }
 
@@ -122,10 +151,23 @@ export function readLabelledLines(text: string): LabelledLine[] {
   return found;
 }
 
+function labelKey(label: string): string {
+  return normalizeLabel(
+    label.replace(/\b[A-Z]{3}\b/g, (code) => (currencyCode(code) ? ' ' : code)),
+    true,
+  )
+    .split(' ')
+    .filter((word) => word !== '' && !/^\d+$/.test(word) && !LABEL_FILLER.has(word))
+    .join(' ');
+}
+
 function indexLabel(label: string): IndexedLabel {
   const full = normalizeLabel(label);
   const stripped = normalizeLabel(label, true);
-  return { full, stripped: stripped === '' ? full : stripped };
+  const keys = [label, ...(label.includes('/') ? label.split('/') : [])]
+    .map(labelKey)
+    .filter((key) => key !== '');
+  return { full, stripped: stripped === '' ? full : stripped, keys: [...new Set(keys)] };
 }
 
 function splitCells(line: string): string[] {
@@ -143,6 +185,10 @@ function parseDocument(text: string): ParsedDocument {
   const rawLines = text.split(/\r?\n/);
   const lines: IndexedLine[] = [];
   const tables: Table[] = [];
+  const spacedTables = new Map<
+    string,
+    { headers: IndexedLabel[]; rows: string[][]; title: undefined }
+  >();
   let previous: string | undefined;
   for (let index = 0; index < rawLines.length; index += 1) {
     const line = rawLines[index] ?? '';
@@ -163,27 +209,185 @@ function parseDocument(text: string): ParsedDocument {
       previous = undefined;
       continue;
     }
+    const columns = headerColumns(line, normalizeLabel);
+    if (columns !== undefined) {
+      const rows: string[][] = [];
+      let next = index + 1;
+      for (; next < rawLines.length; next += 1) {
+        const rowLine = rawLines[next] ?? '';
+        if (isSummaryLine(rowLine, normalizeLabel)) break;
+        const cells = readRow(rowLine, columns);
+        if (cells === undefined) break;
+        rows.push(cells);
+      }
+      // A table continued on the next page repeats its header: its rows join the first part.
+      const signature = columns.map((column) => column.concept).join(',');
+      const earlier = spacedTables.get(signature);
+      if (earlier !== undefined) earlier.rows.push(...rows);
+      else {
+        const table = {
+          headers: columns.map((column) => indexLabel(column.label)),
+          rows,
+          title: undefined,
+        };
+        spacedTables.set(signature, table);
+        tables.push(table);
+      }
+      index = next - 1;
+      previous = undefined;
+      continue;
+    }
     const parsed = parseLabelledLine(line);
     if (parsed !== undefined) lines.push({ ...indexLabel(parsed.label), value: parsed.value });
     previous = line.trim() === '' ? undefined : line.trim();
   }
-  return { lines, tables };
+  if (tables.length === 0) {
+    const rows = headerlessItems(rawLines, normalizeLabel);
+    if (rows.length > 0) {
+      tables.push({
+        headers: HEADERLESS_COLUMNS.map((label) => indexLabel(label)),
+        rows,
+        title: undefined,
+      });
+    }
+  }
+  return { lines, tables, rawLines, dayOrder: documentDayOrder(text) };
 }
 
+// An amount a label introduces: a currency mark at most, then the number (`EUR -12,50`, `$3`).
+const MONEY_START = /^(?:(?:[A-Z]{3}|[A-Z]{1,2}\$|\p{Sc})\s*)?[-−(]?\s?(?:\p{Sc}\s?)?\d/u;
+
+/**
+ * The part of a labelled value that `kind` takes, or undefined when it holds none: a date's own
+ * text (`2026-02-14` of `2026-02-14 08:31`), an amount that starts the value, a currency.
+ * `strict` is for labels found by their wording rather than written exactly as asked: their
+ * value must start with the amount, so `VAT Reg. No. GB 123` is no tax amount.
+ */
+function valueOfKind(value: string, kind: ValueKind, strict: boolean): string | undefined {
+  switch (kind) {
+    case 'number':
+      if (strict) return MONEY_START.test(value) ? value : undefined;
+      return parseNumber(value) === undefined ? undefined : value;
+    case 'date':
+      // `Due: upon receipt` names no date; a model answers null there rather than the words.
+      return findDate(value)?.text;
+    case 'currency':
+      return currencyCode(value) === undefined && strict ? undefined : value;
+    case 'string':
+      return value;
+  }
+}
+
+const ALL_LABEL_SET: ReadonlySet<string> = new Set(ALL_LABELS);
+
 function documentSource(document: ParsedDocument): Source {
-  return {
+  // Lines a label without a colon may open: not table rows, not `Label: value` lines.
+  const unlabelledLines = document.rawLines
+    .filter((raw) => !raw.includes('|') && parseLabelledLine(raw) === undefined)
+    .map((raw) => ({ raw }));
+  const source: Source = {
     document,
-    find(candidates) {
+    find(candidates, kind = 'string') {
+      let prefixed: { raw: string; prefix: LinePrefix | undefined }[] | undefined;
+      // Each line's longest label among all known ones and these candidates, read once a call.
+      const prefixes = () => {
+        const vocabulary = new Set([...ALL_LABEL_SET, ...candidates]);
+        prefixed ??= unlabelledLines.map(({ raw }) => ({
+          raw,
+          prefix: linePrefix(raw, vocabulary, normalizeLabel),
+        }));
+        return prefixed;
+      };
       for (const candidate of candidates) {
-        const exact = document.lines.find((line) => line.full === candidate);
-        if (exact !== undefined) return exact.value;
-        const loose = document.lines.find((line) => line.stripped === candidate);
-        if (loose !== undefined) return loose.value;
+        for (const strict of [false, true]) {
+          for (const line of document.lines) {
+            const named = strict
+              ? line.keys.includes(candidate)
+              : line.full === candidate || line.stripped === candidate;
+            if (!named) continue;
+            const value = valueOfKind(line.value, kind, strict);
+            if (value !== undefined) return value;
+          }
+        }
+        for (const { raw, prefix } of prefixes()) {
+          if (prefix?.label !== candidate) continue;
+          const value = valueOfKind(valueAfter(raw, prefix), kind, true);
+          if (value !== undefined && value !== '') return value;
+        }
       }
       return undefined;
     },
+    unlabelled(concept) {
+      switch (concept) {
+        case 'vendor':
+        case 'merchant':
+          return looksLikeBusinessDocument(document)
+            ? letterhead(document.rawLines, normalizeLabel)
+            : undefined;
+        case 'issueDate':
+        case 'transactionDate':
+          return firstDate(document);
+        case 'currency':
+          return printedCurrency(source);
+        case 'paymentMethod':
+          return tenderLine(document.rawLines, normalizeLabel);
+        default:
+          return undefined;
+      }
+    },
   };
+  return source;
 }
+
+/** Whether the text has an amount or a summary line: a name at its top is then a letterhead. */
+function looksLikeBusinessDocument(document: ParsedDocument): boolean {
+  return document.rawLines.some(
+    (line) => isSummaryLine(line, normalizeLabel) || /\d[.,]\d{2}(?!\d)/.test(line),
+  );
+}
+
+/** The first date the document prints outside a due-date line. */
+function firstDate(document: ParsedDocument): string | undefined {
+  const due = new Set(conceptLabels('dueDate'));
+  for (const raw of document.rawLines) {
+    const label = parseLabelledLine(raw)?.label;
+    const prefix =
+      label === undefined ? linePrefix(raw, ALL_LABEL_SET, normalizeLabel)?.label : labelKey(label);
+    if (prefix !== undefined && due.has(prefix)) continue;
+    const date = findDate(raw);
+    if (date !== undefined) return date.text;
+  }
+  return undefined;
+}
+
+/**
+ * The currency printed with the total, else the first one printed next to a number. A bare `$`
+ * is shared by many currencies: a dollar code the document prints anywhere (`Amount Due (CAD)`)
+ * says which one it is.
+ */
+function printedCurrency(source: Source): string | undefined {
+  const lines = source.document?.rawLines ?? [];
+  const total = source.find([...conceptLabels('total')], 'number');
+  let found = total === undefined ? undefined : currencyMarks(total)[0]?.text;
+  if (found === undefined) {
+    found = lines
+      .flatMap((raw) =>
+        currencyMarks(raw).filter((mark) =>
+          /\d/.test(raw.slice(Math.max(0, mark.index - 2), mark.index + mark.text.length + 2)),
+        ),
+      )
+      .at(0)?.text;
+  }
+  if (found !== '$') return found;
+  const dollarCode = lines
+    .flatMap((raw) => currencyMarks(raw))
+    .find(
+      (mark) => mark.text !== '$' && /^[A-Z]{3}$/.test(mark.text) && DOLLAR_CODES.has(mark.code),
+    );
+  return dollarCode?.text ?? found;
+}
+
+const DOLLAR_CODES: ReadonlySet<string> = new Set(['USD', 'CAD', 'AUD', 'NZD', 'SGD', 'HKD']);
 
 function headerIndex(headers: readonly IndexedLabel[], candidates: readonly string[]): number {
   for (const candidate of candidates) {
@@ -191,6 +395,10 @@ function headerIndex(headers: readonly IndexedLabel[], candidates: readonly stri
     if (exact >= 0) return exact;
     const loose = headers.findIndex((header) => header.stripped === candidate);
     if (loose >= 0) return loose;
+  }
+  for (const candidate of candidates) {
+    const keyed = headers.findIndex((header) => header.keys.includes(candidate));
+    if (keyed >= 0) return keyed;
   }
   return -1;
 }
@@ -202,16 +410,74 @@ function rowSource(headers: readonly IndexedLabel[], cells: readonly string[]): 
       const cell = cells[headerIndex(headers, candidates)];
       return cell === undefined || cell === '' ? undefined : cell;
     },
+    unlabelled: () => undefined,
   };
 }
 
+/** The concept a property stands for, by its own name or with its parent's (`vendor` `name`). */
+function fieldConcept(field: Field): Concept | undefined {
+  if (field.name === undefined) return undefined;
+  const own = normalizeLabel(field.name);
+  const parent = field.parent === undefined || field.parent === '' ? undefined : field.parent;
+  return conceptOf(own) ?? (parent === undefined ? undefined : conceptOf(`${parent} ${own}`));
+}
+
+/**
+ * Labels to look for, best first: the schema's own `Labels:`, the parent-prefixed and plain
+ * property name, then what documents commonly print for the property's concept.
+ */
 function candidatesFor(field: Field, description: string | undefined): string[] {
   if (field.name === undefined) return [];
   const own = normalizeLabel(field.name);
   const candidates = [...labelsFromDescription(description)];
   if (field.parent !== undefined && field.parent !== '') candidates.push(`${field.parent} ${own}`);
   candidates.push(own);
+  candidates.push(...conceptLabels(fieldConcept(field)));
   return [...new Set(candidates.filter((candidate) => candidate !== ''))];
+}
+
+const DATE_CONCEPTS: ReadonlySet<Concept | undefined> = new Set([
+  'issueDate',
+  'dueDate',
+  'transactionDate',
+]);
+
+/** What a property's value must look like in the document, from its type and concept. */
+function kindOf(field: Field, resolved: ResolvedSchema): ValueKind {
+  if (resolved.type === 'number' || resolved.type === 'integer') return 'number';
+  const concept = fieldConcept(field);
+  if (DATE_CONCEPTS.has(concept) || resolved.schema.format === 'date') return 'date';
+  if (concept === 'currency') return 'currency';
+  return 'string';
+}
+
+/** The raw text of a property: at its label, else where a reader finds it without one. */
+function lookUp(
+  field: Field,
+  resolved: ResolvedSchema,
+  description: string | undefined,
+  source: Source,
+): string | undefined {
+  const kind = kindOf(field, resolved);
+  return (
+    source.find(candidatesFor(field, description), kind) ?? source.unlabelled(fieldConcept(field))
+  );
+}
+
+/**
+ * The typed form a model gives a grounded value beside its verbatim quote: an ISO date where
+ * the date reads one way only, an ISO 4217 code for a currency sign.
+ */
+function typedForm(
+  text: string,
+  field: Field,
+  valueSchema: ResolvedSchema,
+  source: Source,
+): string {
+  const kind = kindOf(field, valueSchema);
+  if (kind === 'date') return findDate(text, source.document?.dayOrder)?.iso ?? text;
+  if (kind === 'currency') return currencyCode(text) ?? text;
+  return text;
 }
 
 // A number: either digit groups split by spaces/apostrophes (`1 234,56`, `1'234.56`), or digits
@@ -380,7 +646,11 @@ function missing(resolved: ResolvedSchema, root: JsonSchema): Filled {
   return { value: resolved.nullable ? null : zeroValue(resolved, root), found: false };
 }
 
-const emptySource: Source = { document: undefined, find: () => undefined };
+const emptySource: Source = {
+  document: undefined,
+  find: () => undefined,
+  unlabelled: () => undefined,
+};
 
 function isGrounded(schema: JsonSchema): boolean {
   const keys = Object.keys(schema.properties ?? {}).sort();
@@ -396,8 +666,13 @@ function fillGrounded(
   const properties = resolved.schema.properties ?? {};
   const valueSchema = resolveSchema(properties.value ?? {}, root);
   const quoteSchema = resolveSchema(properties.quote ?? {}, root);
-  const raw = source.find(candidatesFor(field, resolved.description ?? valueSchema.description));
-  const converted = raw === undefined ? undefined : convertRaw(raw, valueSchema, root);
+  const raw = lookUp(field, valueSchema, resolved.description ?? valueSchema.description, source);
+  const converted =
+    raw === undefined
+      ? undefined
+      : valueSchema.type === 'string' && valueSchema.schema.enum === undefined
+        ? { value: typedForm(raw, field, valueSchema, source) }
+        : convertRaw(raw, valueSchema, root);
   const build = (value: unknown, quote: unknown): Record<string, unknown> => {
     // Keep the schema's key order so the JSON text matches what a model would emit.
     const out: Record<string, unknown> = {};
@@ -488,7 +763,7 @@ function fill(schema: JsonSchema, field: Field, source: Source, root: JsonSchema
     return { value: out, found: anyFound };
   }
   if (resolved.type === 'array') return fillArray(resolved, field, source, root);
-  const raw = source.find(candidatesFor(field, resolved.description));
+  const raw = lookUp(field, resolved, resolved.description, source);
   const converted = raw === undefined ? undefined : convertScalar(raw, resolved);
   return converted === undefined
     ? missing(resolved, root)
@@ -497,10 +772,16 @@ function fill(schema: JsonSchema, field: Field, source: Source, root: JsonSchema
 
 /**
  * Fills `schema` from `documentText` the way a careful model would, but deterministically:
- * scalar properties come from `Label: value` lines whose label matches the property name or a
- * `Labels: a, b.` synonym in its description; arrays of objects come from `|` tables; `{value,
- * quote}` objects also carry the verbatim text the value was read from. Values not found become
- * `null` where the schema allows it and the type's zero value otherwise, so the result validates.
+ * scalar properties come from labelled lines — `Label: value`, or a known label opening a line
+ * without a colon (`Total due  1.428,00 EUR`) — whose label matches a `Labels: a, b.` synonym in
+ * the property's description, the property name, or a common wording of what the name stands
+ * for (vocabulary.ts); arrays of objects come from `|` tables, tables whose header names their
+ * columns (layout.ts), or item lines before the totals; what no label names is read as a
+ * reader would (the letterhead as the vendor, the first date as the issue date, the currency
+ * printed with the total). `{value, quote}` objects carry the verbatim text the value was read
+ * from, and a typed value: an ISO date where it reads one way only, an ISO 4217 code. Values
+ * not found become `null` where the schema allows it and the type's zero value otherwise, so
+ * the result validates.
  */
 export function extractBySchema(documentText: string, schema: JsonSchema): unknown {
   return fill(schema, {}, documentSource(parseDocument(documentText)), schema).value;
