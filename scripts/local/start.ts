@@ -42,7 +42,6 @@ async function main(): Promise<void> {
     stateDir,
     stackFile,
     fixedPorts: !args['ephemeral-ports'],
-    persistent: true,
     progress: say,
   });
   state.running = running;
