@@ -60,12 +60,13 @@ it(
           process.execPath,
           [path.join(root, 'scripts', 'provenant.js'), 'seal'],
           { cwd: root, env: { ...process.env, AUDIT_EXPORT_PREFIX: prefix } },
-          (err, stdout, stderr) =>
+          (err, stdout, stderr) => {
             resolve({
               code: err ? ((err as { code?: number }).code ?? -1) : 0,
               stdout,
               stderr,
-            }),
+            });
+          },
         );
       },
     );
