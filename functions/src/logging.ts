@@ -18,6 +18,9 @@ const EVENTS = {
   evidence_written: 'INFO',
   evidence_sealed: 'INFO',
   seal_failed: 'ERROR',
+  // A locked audit object holds other bytes than the seal being exported: the ledger and the
+  // audit bucket disagree (a restored or re-created ledger, or tampering). Someone must look.
+  audit_object_conflict: 'ALERT',
   seal_pass_completed: 'INFO',
   tenant_onboarded: 'NOTICE',
   wrapping_key_unwrapped: 'DEBUG',

@@ -94,8 +94,6 @@ export interface StackOptions {
   stackFile: string;
   /** Fixed ports for `npm start`; free ephemeral ports for `npm test`. */
   fixedPorts: boolean;
-  /** Keep Storage and KMS data across restarts (npm start), or start clean (npm test). */
-  persistent: boolean;
   progress?: (line: string) => void;
   /**
    * The user's own provider keys (`npm start` only): a provider with one is called at its real
@@ -159,7 +157,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const logDir = path.join(options.stateDir, 'logs');
   const dataDir = path.join(options.stateDir, 'data');
   mkdirSync(logDir, { recursive: true });
-  if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+  // Every start is a clean stack: no emulator keeps state across restarts. Keeping Storage and
+  // KMS but not Firestore split the ledger from its locked audit objects (seal 1 of a new
+  // ledger collided with seal 1 of the old, for ever). Keeping all of them is not sound either:
+  // the Firestore emulator saves only on a clean exit (--export-on-exit), so a killed stack
+  // would split them again, and each start mints a new API-key pepper. docs/development.md.
+  rmSync(dataDir, { recursive: true, force: true });
   const processes: ManagedProcess[] = [];
   const servers: RunningEmulator[] = [];
   let stopped = false;

@@ -42,7 +42,6 @@ async function main(): Promise<void> {
     stateDir,
     stackFile,
     fixedPorts: !args['ephemeral-ports'],
-    persistent: true,
     progress: say,
     // Opt-in names, so a key exported for other tools never sends demo traffic to a provider.
     providerKeys: {

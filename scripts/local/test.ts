@@ -44,7 +44,6 @@ async function main(): Promise<number> {
       stateDir,
       stackFile,
       fixedPorts: false,
-      persistent: false,
       progress: say,
     });
   } catch (err) {

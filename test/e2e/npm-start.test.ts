@@ -50,7 +50,9 @@ function run(command: string): string {
   return execFileSync('bash', ['-c', command], { encoding: 'utf8' });
 }
 
-beforeAll(async () => {
+/** `npm start` on the test's state folder, until it prints that it is ready. */
+async function startOnce(): Promise<void> {
+  output = '';
   child = spawn(
     process.execPath,
     [path.join(root, 'build/scripts/local/start.js'), '--state-dir', stateDir, '--ephemeral-ports'],
@@ -67,24 +69,34 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`npm start not ready:\n${output}`);
     await sleep(250);
   }
-}, 160_000);
+}
+
+/** Runs the printed curl example; returns the extraction once it is done. */
+async function extractAsPrinted(): Promise<{ id: string; status: string; evidenceId?: string }> {
+  const post = /^\s*(curl -s -X POST[\s\S]*?)\n\n/m.exec(output)?.[1];
+  const get = /^\s*(curl -s \S+\/v1\/extractions\/<id> .*)$/m.exec(output)?.[1];
+  if (!post || !get) throw new Error(`no curl example in:\n${output}`);
+  const created = JSON.parse(run(post)) as { id: string; status: string };
+  expect(created.status).toBe('queued');
+  let body: { id: string; status: string; evidenceId?: string } = created;
+  for (let i = 0; i < 100 && body.status !== 'succeeded' && body.status !== 'failed'; i++) {
+    await sleep(200);
+    body = JSON.parse(run(get.replace('<id>', created.id))) as typeof body;
+  }
+  return body;
+}
+
+beforeAll(startOnce, 160_000);
 
 afterAll(() => {
   if (child.exitCode === null) child.kill('SIGKILL');
 });
 
 it('prints a curl example that, run as printed, yields an extraction and its evidence', async () => {
-  const post = /^\s*(curl -s -X POST[\s\S]*?)\n\n/m.exec(output)?.[1];
-  const get = /^\s*(curl -s \S+\/v1\/extractions\/<id> .*)$/m.exec(output)?.[1];
   const evidence = /^\s*(curl -s \S+\/v1\/evidence\/<evidenceId> .*)$/m.exec(output)?.[1];
-  if (!post || !get || !evidence) throw new Error(`no curl example in:\n${output}`);
-  const created = JSON.parse(run(post)) as { id: string; status: string };
-  expect(created.status).toBe('queued');
-  let body: { status: string; evidenceId?: string } = { status: 'queued' };
-  for (let i = 0; i < 100 && body.status !== 'succeeded' && body.status !== 'failed'; i++) {
-    await sleep(200);
-    body = JSON.parse(run(get.replace('<id>', created.id))) as typeof body;
-  }
+  if (!evidence) throw new Error(`no evidence curl example in:\n${output}`);
+  const body = await extractAsPrinted();
+  const created = { id: body.id };
   expect(body.status).toBe('succeeded');
   const record = JSON.parse(run(evidence.replace('<evidenceId>', body.evidenceId ?? ''))) as {
     extractionId: string;
@@ -122,3 +134,31 @@ it('stops every part on Ctrl-C and removes its stack file', async () => {
   expect(tree.filter(alive)).toEqual([]);
   expect(existsSync(stackFile)).toBe(false);
 }, 60_000);
+
+it('issue 9 finding 1: started a second time, the stack seals and serves a receipt again', async () => {
+  await startOnce();
+  const done = await extractAsPrinted();
+  expect(done.status).toBe('succeeded');
+  const apiKey = /tenant acme: API key (\S+)/.exec(output)?.[1] ?? '';
+  const apiUrl = /api (http:\/\/\S+)/.exec(output)?.[1] ?? '';
+  // The scheduler seals every 5 s after a 2 s window; before the fix seal 1 collided with the
+  // first run's locked seal 1 and the receipt answered 409 not_sealed for ever.
+  let receipt: { status: number; body: string } = { status: 0, body: '' };
+  for (let i = 0; i < 120 && receipt.status !== 200; i++) {
+    await sleep(250);
+    const response = await fetch(`${apiUrl}/v1/extractions/${done.id}/receipt`, {
+      headers: { Authorization: `Bearer ${apiKey}` },
+    });
+    receipt = { status: response.status, body: await response.text() };
+  }
+  expect(receipt).toMatchObject({ status: 200 });
+  expect((JSON.parse(receipt.body) as { seal: { seq: number } }).seal.seq).toBeGreaterThanOrEqual(
+    1,
+  );
+  expect(readFileSync(path.join(stateDir, 'logs', 'sealer.log'), 'utf8')).not.toContain(
+    'exists with other content',
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+}, 240_000);

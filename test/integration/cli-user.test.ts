@@ -96,8 +96,14 @@ afterAll(async () => {
 
 describe('--json: every command that prints results, and stdout is exactly one JSON document', () => {
   it.each([
-    ['audit prove', () => ['audit', 'prove', tenant.id, evidenceIds[0] ?? '', '--json']],
-    ['audit consistency', () => ['audit', 'consistency', tenant.id, '1', '3', '--json']],
+    [
+      'audit prove',
+      () => ['audit', 'prove', tenant.id, evidenceIds[0] ?? '', '--json', '--public-key', keyFile],
+    ],
+    [
+      'audit consistency',
+      () => ['audit', 'consistency', tenant.id, '1', '3', '--json', '--public-key', keyFile],
+    ],
     [
       'audit export',
       () => ['audit', 'export', '--out', path.join(work, 'again'), '--tenant', tenant.id, '--json'],
@@ -120,6 +126,8 @@ describe('--json: every command that prints results, and stdout is exactly one J
         '--n',
         '2',
         '--json',
+        '--public-key',
+        keyFile,
       ],
     ],
     ['tenant onboard', () => ['tenant', 'onboard', `cli-json-${run}`, '--name', 'J', '--json']],
@@ -182,6 +190,8 @@ describe('bad input is refused, naming the value, with a non-zero exit', () => {
         '2100-01-01',
         '--n',
         '1',
+        '--public-key',
+        keyFile,
       ]);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain(`nobody-${run}`);
@@ -234,11 +244,21 @@ describe('audit consistency has a verifying side', () => {
     'verifies a proof it produced, and refuses a tampered one',
     async () => {
       const file = path.join(work, 'consistency.json');
-      expect(await cli(['audit', 'consistency', tenant.id, '1', '3', '--out', file])).toMatchObject(
-        {
-          code: 0,
-        },
-      );
+      expect(
+        await cli([
+          'audit',
+          'consistency',
+          tenant.id,
+          '1',
+          '3',
+          '--out',
+          file,
+          '--public-key',
+          keyFile,
+        ]),
+      ).toMatchObject({
+        code: 0,
+      });
       const ok = await cli(['audit', 'verify-consistency', file, '--public-key', keyFile]);
       expect(ok.code).toBe(0);
       expect(ok.stdout).not.toContain('FAIL');

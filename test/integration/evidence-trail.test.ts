@@ -15,6 +15,7 @@ import { verifyConsistency } from '../../functions/src/evidence/merkle';
 import { verifyReceipt, type Receipt } from '../../functions/src/evidence/receipts';
 import { sealTenantEvidence } from '../../functions/src/ledger/sealer';
 import { verifyExport } from '../../functions/src/evidence/verify-export';
+import { trustedKey, type TrustRoot } from '../../functions/src/evidence/trust-root';
 import { createServices, type Services } from '../../functions/src/services';
 import { bucketSource } from '../../functions/src/storage/bucket-source';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
@@ -57,6 +58,15 @@ const source = () =>
       under: tenant.id,
     },
   );
+/** The auditor's trust root: the sealing key version, fetched from KMS by name. */
+const trustRoot = () => ['--kms-key', services.config.SEALING_KEY_VERSION];
+const pinned = async (): Promise<TrustRoot> => {
+  const key = trustedKey(
+    await services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION),
+  );
+  if (!key) throw new Error('the sealing key is not a public key');
+  return { key };
+};
 const platformKey = async (v: string) =>
   v === services.config.SEALING_KEY_VERSION ? services.keyManager.getPublicKeyPem(v) : undefined;
 /**
@@ -172,14 +182,14 @@ describe('the exported log', () => {
     };
     walk(dir);
     expect(files.filter((f) => f.endsWith('.seal.json')).length).toBeGreaterThanOrEqual(4);
-    expect(await runCli(['audit', 'verify', dir], captureCli())).toBe(0);
+    expect(await runCli(['audit', 'verify', dir, ...trustRoot()], captureCli())).toBe(0);
 
     const jsonl = files.find((f) => f.endsWith('.jsonl')) ?? '';
     const bytes = readFileSync(jsonl);
     bytes[40] = (bytes[40] ?? 0) ^ 1;
     writeFileSync(jsonl, bytes);
     const tampered = captureCli();
-    expect(await runCli(['audit', 'verify', dir, '--json'], tampered)).toBe(2);
+    expect(await runCli(['audit', 'verify', dir, '--json', ...trustRoot()], tampered)).toBe(2);
     const report = JSON.parse(tampered.lines[0] ?? '{}') as {
       ok: boolean;
       firstProblem: { tenantId: string } | null;
@@ -213,18 +223,18 @@ describe('receipts, checkpoints and consistency', () => {
     const reply = await callApi(`/v1/extractions/${id}/receipt`, { key: apiKey });
     expect(reply.status).toBe(200);
     const receipt = reply.body as Receipt;
-    expect(verifyReceipt(receipt)).toMatchObject({ ok: true });
+    expect(verifyReceipt(receipt, await pinned())).toMatchObject({ ok: true });
 
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'receipt-')), 'receipt.json');
     writeFileSync(file, JSON.stringify(receipt));
-    expect(await runCli(['audit', 'verify-receipt', file], captureCli())).toBe(0);
+    expect(await runCli(['audit', 'verify-receipt', file, ...trustRoot()], captureCli())).toBe(0);
 
     const forged = structuredClone(receipt);
     if (forged.record.kind !== 'extraction') throw new Error('expected an extraction record');
     forged.record.model.modelVersion = 'gpt-4o-2099-01-01';
-    expect(verifyReceipt(forged).ok).toBe(false);
+    expect(verifyReceipt(forged, await pinned()).ok).toBe(false);
     const otherLeaf = { ...structuredClone(receipt), leafIndex: receipt.leafIndex + 1 };
-    expect(verifyReceipt(otherLeaf).ok).toBe(false);
+    expect(verifyReceipt(otherLeaf, await pinned()).ok).toBe(false);
   });
 
   it("answers another tenant's receipt like one that never existed", async () => {
@@ -346,6 +356,7 @@ describe('query and replay', () => {
       '--seed',
       'audit-2026',
       '--json',
+      ...trustRoot(),
     ];
     const a = captureCli();
     const b = captureCli();
@@ -355,7 +366,8 @@ describe('query and replay', () => {
     expect(a.lines).toEqual(b.lines);
     const receipts = JSON.parse(a.lines[0] ?? '[]') as unknown[];
     expect(receipts).toHaveLength(3);
-    for (const receipt of receipts) expect(verifyReceipt(receipt).ok).toBe(true);
+    const root = await pinned();
+    for (const receipt of receipts) expect(verifyReceipt(receipt, root).ok).toBe(true);
   });
 });
 

@@ -183,7 +183,12 @@ describe('erasing an extraction', () => {
     await sealEverything();
     const cli = captureCli();
     const bucket = `gs://${services.config.AUDIT_BUCKET}/${services.config.AUDIT_EXPORT_PREFIX}`;
-    expect(await runCli(['audit', 'verify', bucket, '--json'], cli)).toBe(0);
+    expect(
+      await runCli(
+        ['audit', 'verify', bucket, '--json', '--kms-key', services.config.SEALING_KEY_VERSION],
+        cli,
+      ),
+    ).toBe(0);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'erasure-'));
     expect(
       await runCli(['audit', 'export', '--out', dir, '--tenant', tenant.id], captureCli()),
@@ -198,6 +203,11 @@ describe('erasing an extraction', () => {
     };
     walk(dir);
     expect(lines.some((l) => l.includes(`"${erasureEvidenceId(done.id)}"`))).toBe(true);
-    expect(await runCli(['audit', 'verify', dir], captureCli())).toBe(0);
+    expect(
+      await runCli(
+        ['audit', 'verify', dir, '--kms-key', services.config.SEALING_KEY_VERSION],
+        captureCli(),
+      ),
+    ).toBe(0);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../../functions/src/evidence/canonical';
+import { contextBytes } from '../../functions/src/evidence/signing-context';
 import {
   contentHash,
   type EvidenceBody,
@@ -49,9 +50,9 @@ function unsigned(overrides: Partial<UnsignedSeal> = {}): UnsignedSeal {
   };
 }
 
-/** Signs like node:crypto does: SHA-256 over the canonical bytes, DER ECDSA. */
+/** Signs like node:crypto does: SHA-256 over the seal context and canonical bytes, DER ECDSA. */
 function signNode(u: UnsignedSeal, key: KeyObject, keyVersion = 'platform/1'): Seal {
-  const value = sign('sha256', Buffer.from(canonicalJson(u)), key).toString('base64');
+  const value = sign('sha256', contextBytes('seal', canonicalJson(u)), key).toString('base64');
   return { ...u, signature: { keyVersion, algorithm: 'EC_SIGN_P256_SHA256', value } };
 }
 
@@ -193,9 +194,11 @@ describe('verifySealSignature accepts', () => {
 });
 
 describe('sealDigest and sealHash', () => {
-  it('digest is SHA-256 of the canonical unsigned seal, whatever the key order', () => {
+  it('digest is SHA-256 of the seal context and the canonical unsigned seal, whatever the key order', () => {
     const u = unsigned();
-    const expected = createHash('sha256').update(canonicalJson(u)).digest();
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.from('provenant/seal/v1\0'), Buffer.from(canonicalJson(u))]))
+      .digest();
     expect(sealDigest(u).equals(expected)).toBe(true);
     const reordered = Object.fromEntries(Object.entries(u).reverse()) as UnsignedSeal;
     expect(sealDigest(reordered).equals(expected)).toBe(true);

@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../../functions/src/evidence/canonical';
+import { contextBytes } from '../../functions/src/evidence/signing-context';
 import { leafHash, rootHash } from '../../functions/src/evidence/merkle';
 import {
   contentHash,
@@ -88,7 +89,7 @@ function record(tenantId: string, n: number, createdAt: string): EvidenceRecord 
 }
 
 function signSeal(u: UnsignedSeal, key: KeyObject = platform.privateKey, kv = KEY_VERSION): Seal {
-  const value = sign('sha256', Buffer.from(canonicalJson(u)), key).toString('base64');
+  const value = sign('sha256', contextBytes('seal', canonicalJson(u)), key).toString('base64');
   return { ...u, signature: { keyVersion: kv, algorithm: 'EC_SIGN_P256_SHA256', value } };
 }
 

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { registerAuditExport } from './audit/export';
 import {
   registerAuditConsistency,
+  registerAuditFingerprint,
   registerAuditProve,
   registerAuditVerifyConsistency,
   registerAuditVerifyReceipt,
@@ -23,6 +24,7 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
   registerAuditConsistency(audit, io);
   registerAuditVerifyReceipt(audit, io);
   registerAuditVerifyConsistency(audit, io);
+  registerAuditFingerprint(audit, io);
   registerAuditQuery(audit, io);
   registerAuditReplay(audit, io);
   registerAuditSample(audit, io);

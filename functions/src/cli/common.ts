@@ -1,10 +1,9 @@
 /**
  * What every command module shares: its typed failure, the services lifecycle, id checks,
- * progress reporting, and where the audit commands read the export and its keys from.
+ * progress reporting, and where `audit export` reads from. What the auditor's commands need
+ * (a location and a trust root, nothing secret) is in trust.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { directorySource, type ExportSource } from '../evidence/export-source';
-import type { PublicKeyResolver } from '../evidence/verify-export';
 import type { Services } from '../services';
 import { bucketSource } from '../storage/bucket-source';
 import { isValidId } from '../tenancy/firestore';
@@ -102,82 +101,4 @@ export function openSource(services: Services, location: string | undefined): Ex
   const gs = /^gs:\/\/([^/]+)\/?(.*)$/.exec(where);
   if (gs?.[1]) return bucketSource(services.objects, gs[1], gs[2] ?? '');
   return directorySource(where);
-}
-
-/** For commands that check only hashes (a consistency proof): no key is read or fetched. */
-export const NO_KEY = Symbol('no key');
-
-/** Where an audit command reads the sealed log and which key it trusts for the seals. */
-export interface AuditContext {
-  source: ExportSource;
-  /** The platform public key receipts carry: the pinned one, or the sealing key from KMS. */
-  publicKey: () => Promise<string>;
-  resolver: PublicKeyResolver;
-}
-
-/**
- * Runs an audit command over `location`. A local folder with a pinned public key needs nothing
- * else: no configuration, no credentials, no running stack, so an auditor runs it anywhere the
- * CLI is installed. A bucket location, or no pinned key, uses the configured clients.
- */
-export async function withAuditSource<T>(
-  io: CliIo,
-  location: string | undefined,
-  publicKeyFile: string | typeof NO_KEY | undefined,
-  fn: (context: AuditContext) => Promise<T>,
-): Promise<T> {
-  if (publicKeyFile === NO_KEY) {
-    const refuse = () => Promise.reject(new CliError('this command uses no key'));
-    if (location !== undefined && !location.startsWith('gs://')) {
-      if (!existsSync(location)) throw new CliError(`no such folder: ${location}`);
-      return fn({ source: directorySource(location), publicKey: refuse, resolver: refuse });
-    }
-    return withServices(io, (services) =>
-      fn({ source: openSource(services, location), publicKey: refuse, resolver: refuse }),
-    );
-  }
-  if (location !== undefined && !location.startsWith('gs://') && publicKeyFile !== undefined) {
-    if (!existsSync(location)) throw new CliError(`no such folder: ${location}`);
-    const pem = readPem(publicKeyFile);
-    return fn({
-      source: directorySource(location),
-      publicKey: () => Promise.resolve(pem),
-      resolver: () => Promise.resolve(pem),
-    });
-  }
-  return withServices(io, (services) =>
-    fn({
-      source: openSource(services, location),
-      publicKey: () =>
-        publicKeyFile === undefined
-          ? services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION)
-          : Promise.resolve(readPem(publicKeyFile)),
-      resolver: keyResolver(services, publicKeyFile),
-    }),
-  );
-}
-
-/** A PEM file's text, or a CliError naming the file. */
-export function readPem(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read the public key ${file}: ${(err as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN PUBLIC KEY-----'))
-    throw new CliError(`${file} is not a PEM public key (-----BEGIN PUBLIC KEY-----)`);
-  return text;
-}
-
-/** Only the platform's sealing key verifies seals; a pinned PEM file overrides KMS. */
-export function keyResolver(services: Services, pinnedFile: string | undefined): PublicKeyResolver {
-  const pinned = pinnedFile ? readPem(pinnedFile) : undefined;
-  const sealingKey = services.config.SEALING_KEY_VERSION.replace(/\/cryptoKeyVersions\/\d+$/, '/');
-  return async (keyVersion: string) => {
-    if (pinned) return pinned;
-    return keyVersion.startsWith(sealingKey)
-      ? services.keyManager.getPublicKeyPem(keyVersion)
-      : undefined;
-  };
 }

@@ -1,7 +1,7 @@
 /** `provenant seal`: one sealing pass now, the same one the scheduler runs (ledger/sealer.ts). */
 import type { Command } from 'commander';
 import { sealAllTenants, type SealOutcome } from '../ledger/sealer';
-import { withServices } from './common';
+import { CliError, withServices } from './common';
 import type { CliIo } from './io';
 
 export function registerSealCommand(program: Command, io: CliIo): void {
@@ -13,10 +13,18 @@ export function registerSealCommand(program: Command, io: CliIo): void {
       withServices(io, async (services) => {
         const outcomes = await sealAllTenants(services);
         for (const o of outcomes) io.out(options.json ? JSON.stringify(o) : outcomeLine(o));
+        // Every tenant is attempted; any failure makes the pass a failure, naming each tenant.
+        const failed = outcomes.filter((o) => o.error !== undefined);
+        if (failed.length > 0) {
+          throw new CliError(
+            `sealing failed for ${String(failed.length)} tenant(s): ${failed.map((o) => `${o.tenantId} (${o.error ?? ''})`).join('; ')}`,
+          );
+        }
       }),
     );
 }
 
 function outcomeLine(o: SealOutcome): string {
+  if (o.error !== undefined) return `${o.tenantId}: FAILED: ${o.error}`;
   return `${o.tenantId}: ${o.seq === null ? 'nothing new to seal' : `seal ${String(o.seq)} with ${String(o.records)} record(s)${o.resumed ? ' (resumed)' : ''}`}`;
 }

@@ -6,8 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { offboardTenant, verifyCertificate, type OffboardResult } from '../lifecycle/offboarding';
 import { onboardTenant } from '../lifecycle/onboarding';
-import { CliError, confirmOrRefuse, readPem, requireId, withServices } from './common';
+import { CliError, confirmOrRefuse, requireId, withServices } from './common';
 import type { CliIo } from './io';
+import { addTrustOptions, resolveTrustedKey, type TrustOptions } from './trust';
 
 export function registerTenantCommands(program: Command, io: CliIo): void {
   const tenant = program.command('tenant').description('tenant lifecycle');
@@ -145,27 +146,24 @@ function printOffboarded(io: CliIo, tenantId: string, result: OffboardResult): v
 }
 
 function registerVerifyCertificate(tenant: Command, io: CliIo): void {
-  tenant
-    .command('verify-certificate')
-    .description('check a deletion certificate offline against the platform public key')
-    .argument('<file>', 'the certificate (JSON)')
-    .option('--public-key <pem>', 'the platform sealing public key (PEM file); default: from KMS')
-    .option('--json', 'machine-readable output')
-    .action(async (file: string, options: { publicKey?: string; json?: boolean }) => {
-      let certificate: unknown;
-      try {
-        certificate = JSON.parse(readFileSync(file, 'utf8'));
-      } catch {
-        throw new CliError(`${file} is not a JSON file`);
-      }
-      const pem = options.publicKey
-        ? readPem(options.publicKey)
-        : await withServices(io, (services) =>
-            services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION),
-          );
-      const ok = verifyCertificate(certificate, pem);
-      if (options.json) io.out(JSON.stringify({ ok }));
-      else if (ok) io.out('the certificate verifies under the platform key');
-      if (!ok) throw new CliError('the certificate does NOT verify under the platform key', 2);
-    });
+  addTrustOptions(
+    tenant
+      .command('verify-certificate')
+      .description('check a deletion certificate offline against the platform public key')
+      .argument('<file>', 'the certificate (JSON)')
+      .option('--json', 'machine-readable output'),
+  ).action(async (file: string, options: TrustOptions & { json?: boolean }) => {
+    let certificate: unknown;
+    try {
+      certificate = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      throw new CliError(`${file} is not a JSON file`);
+    }
+    // Offline against the key the verifier trusts; nothing is fetched unless --kms-key says so.
+    const key = await resolveTrustedKey(options);
+    const ok = verifyCertificate(certificate, key.pem);
+    if (options.json) io.out(JSON.stringify({ ok, keyFingerprint: key.fingerprint }));
+    else if (ok) io.out(`the certificate verifies under the platform key ${key.fingerprint}`);
+    if (!ok) throw new CliError('the certificate does NOT verify under the platform key', 2);
+  });
 }

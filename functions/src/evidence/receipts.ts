@@ -8,6 +8,7 @@ import { inclusionProof, leafHash, verifyConsistency, verifyInclusion } from './
 import { EvidenceRecordSchema, verifyContentHash, type EvidenceRecord } from './record';
 import { exportPaths, leafData, SealSchema, verifySealSignature, type Seal } from './seal';
 import type { ExportSource } from './export-source';
+import { matchesTrustRoot, type TrustRoot } from './trust-root';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -76,16 +77,23 @@ export interface ReceiptCheck {
   ok: boolean;
 }
 
-/** Verifies a receipt offline. `pinnedKeyPem`, when given, must be the receipt's key. */
+/**
+ * Verifies a receipt offline against the auditor's trust root, never against the key the
+ * receipt carries alone: anyone can sign a one-leaf tree with a key of their own. With a pinned
+ * key the seal must verify under it; with a pinned fingerprint the receipt's key must hash to
+ * it (SPKI DER) and the seal must verify under that key.
+ */
 export function verifyReceipt(
   input: unknown,
-  pinnedKeyPem?: string,
+  trust: TrustRoot,
 ): { ok: boolean; checks: ReceiptCheck[] } {
   const parsed = ReceiptSchema.safeParse(input);
   if (!parsed.success)
     return { ok: false, checks: [{ check: 'receipt is well-formed', ok: false }] };
   const { record, seal, leafIndex, publicKeyPem } = parsed.data;
   const proof = parsed.data.inclusionProof.map((h) => Buffer.from(h, 'hex'));
+  const keyIsTrusted = matchesTrustRoot(trust, publicKeyPem);
+  const verifyingKey = 'key' in trust ? trust.key.pem : keyIsTrusted ? publicKeyPem : undefined;
   const checks: ReceiptCheck[] = [
     { check: 'record content hash', ok: verifyContentHash(record) },
     { check: 'record belongs to the seal tenant', ok: record.tenantId === seal.tenantId },
@@ -99,14 +107,15 @@ export function verifyReceipt(
         Buffer.from(seal.rootHash, 'hex'),
       ),
     },
-    { check: 'seal signature', ok: verifySealSignature(seal, publicKeyPem) },
+    {
+      check: 'the receipt carries the trusted public key',
+      ok: keyIsTrusted,
+    },
+    {
+      check: 'seal signature under the trusted key',
+      ok: verifyingKey !== undefined && verifySealSignature(seal, verifyingKey),
+    },
   ];
-  if (pinnedKeyPem !== undefined) {
-    checks.push({
-      check: 'public key matches the pinned key',
-      ok: pinnedKeyPem.trim() === publicKeyPem.trim(),
-    });
-  }
   return { ok: checks.every((c) => c.ok), checks };
 }
 

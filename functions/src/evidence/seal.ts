@@ -5,10 +5,11 @@
  * rewriting any record or any seal breaks either a root, a link or a signature. This module is
  * shared by the sealer (which signs) and the export verifier / auditor CLI (which check).
  */
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical';
 import type { EvidenceRecord } from './record';
+import { contextBytes, contextDigest } from './signing-context';
 
 /** Version of the seal format; bumped only with a new schema. */
 export const SEAL_VERSION = 1;
@@ -58,16 +59,18 @@ function unsignedPart(seal: UnsignedSeal): UnsignedSeal {
   return rest;
 }
 
+/** The seal context (signing-context.ts), then the RFC 8785 canonical JSON of the unsigned seal. */
 function signedBytes(unsigned: UnsignedSeal): Buffer {
-  return Buffer.from(canonicalJson(unsignedPart(unsigned)), 'utf8');
+  return contextBytes('seal', canonicalJson(unsignedPart(unsigned)));
 }
 
 /**
- * SHA-256 of the RFC 8785 canonical JSON of the unsigned seal: the digest handed to KMS
- * AsymmetricSign (`digest.sha256`) for an EC_SIGN_P256_SHA256 key.
+ * SHA-256 of the seal's signed bytes (its context, then its canonical JSON): the digest handed
+ * to KMS AsymmetricSign (`digest.sha256`) for an EC_SIGN_P256_SHA256 key. The context means a
+ * signature made for a deletion certificate or a checkpoint never verifies as a seal.
  */
 export function sealDigest(unsigned: UnsignedSeal): Buffer {
-  return createHash('sha256').update(signedBytes(unsigned)).digest();
+  return contextDigest('seal', canonicalJson(unsignedPart(unsigned)));
 }
 
 /**

@@ -118,6 +118,8 @@ export interface SealOutcome {
   records: number;
   exported: boolean;
   resumed: boolean;
+  /** Set when this tenant's seal failed (seq is then null): the error's message. */
+  error?: string;
 }
 
 /** Crash-injection points for tests; production passes none. */
@@ -291,6 +293,9 @@ async function exportSeal(
       if ((err as { code?: unknown }).code !== 412) throw err;
       const existing = await services.objects.get(bucket, name);
       if (!existing.equals(bytes)) {
+        // Never overwritten (it is Locked, and create-only besides): the conflict is raised for
+        // a person, since every later seal of this tenant waits on this one.
+        log('audit_object_conflict', { tenantId: tenant.id, seq: seal.seq, bucket, object: name });
         throw new Error(`audit object ${name} exists with other content: refusing to continue`, {
           cause: err,
         });
@@ -300,7 +305,8 @@ async function exportSeal(
 }
 
 /**
- * One sealing pass over every tenant; a failing tenant does not stop the others. Offboarded
+ * One sealing pass over every tenant; a failing tenant does not stop the others and has an
+ * outcome with `error` set, so callers (the CLI's exit code) can name it. Offboarded
  * tenants are included: evidence is not under the tenant's keys, and a record a worker
  * committed while the tenant was being offboarded must still reach the locked log.
  */
@@ -314,6 +320,14 @@ export async function sealAllTenants(
       outcomes.push(await sealTenantEvidence(services, tenant, now));
     } catch (err) {
       log('seal_failed', { tenantId: tenant.id, ...errorFields(err) });
+      outcomes.push({
+        tenantId: tenant.id,
+        seq: null,
+        records: 0,
+        exported: false,
+        resumed: false,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
   return outcomes;

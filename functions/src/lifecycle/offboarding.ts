@@ -16,7 +16,7 @@
  * Every step is idempotent: a re-run after a crash finishes the job, and once the record exists
  * the same certificate (rebuilt from it) is returned.
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { AppError, notFound } from '../errors';
@@ -24,6 +24,7 @@ import { hasKeyVersionManager, kmsStatus, type KeyVersionInfo } from '../crypto/
 import type { Actor } from '../evidence/actor';
 import { canonicalJson, sha256Hex } from '../evidence/canonical';
 import { EvidenceRecordSchema, type EvidenceRecord } from '../evidence/record';
+import { contextBytes, contextDigest } from '../evidence/signing-context';
 import { eventEvidenceId, recordEventOnce, type EventEvidence } from '../ledger/evidence-writer';
 import { sealTenantEvidence } from '../ledger/sealer';
 import { log } from '../logging';
@@ -54,10 +55,14 @@ export const DeletionCertificateSchema = z.strictObject({
 export type DeletionCertificate = z.infer<typeof DeletionCertificateSchema>;
 export type UnsignedCertificate = Omit<DeletionCertificate, 'signature'>;
 
-/** SHA-256 of the RFC 8785 canonical JSON of the certificate without its signature. */
+/**
+ * SHA-256 of the deletion-certificate context (evidence/signing-context.ts), then the RFC 8785
+ * canonical JSON of the certificate without its signature: the platform key also signs seals,
+ * and the context keeps a certificate signature from ever verifying as one, and back.
+ */
 export function certificateDigest(unsigned: UnsignedCertificate): Buffer {
   const { signature: _signature, ...rest } = unsigned as DeletionCertificate;
-  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest();
+  return contextDigest('deletionCertificate', canonicalJson(rest));
 }
 
 /** Hex SHA-256 of the whole certificate (signature included), recorded in the evidence. */
@@ -79,7 +84,7 @@ export function verifyCertificate(certificate: unknown, publicKeyPem: string): b
     const { signature, ...unsigned } = parsed.data;
     return verify(
       'sha256',
-      Buffer.from(canonicalJson(unsigned), 'utf8'),
+      contextBytes('deletionCertificate', canonicalJson(unsigned)),
       { key, dsaEncoding: 'der' },
       Buffer.from(signature.value, 'base64'),
     );

@@ -4,15 +4,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { buildReceipt, loadTenantLog } from '../../evidence/receipts';
+import { buildReceipt } from '../../evidence/receipts';
 import {
   ExtractionEvidenceRecordSchema,
   type EvidenceRecord,
   type ExtractionEvidenceRecord,
 } from '../../evidence/record';
 import type { Services } from '../../services';
-import { CliError, requireId, requireIsoDate, withAuditSource, withServices } from '../common';
+import { CliError, requireId, requireIsoDate, withServices } from '../common';
 import type { CliIo } from '../io';
+import { addTrustOptions, openAuditLocation, resolveTrustedKey, type TrustOptions } from '../trust';
+import { requireTenantLog } from './proofs';
 
 interface QueryOptions {
   tenant: string;
@@ -91,7 +93,7 @@ function provenanceLine(r: ExtractionEvidenceRecord) {
   };
 }
 
-interface SampleOptions {
+interface SampleOptions extends TrustOptions {
   tenant: string;
   from: string;
   to: string;
@@ -99,45 +101,39 @@ interface SampleOptions {
   seed: string;
   source?: string;
   json?: boolean;
-  publicKey?: string;
 }
 
 export function registerAuditSample(audit: Command, io: CliIo): void {
-  audit
-    .command('sample')
-    .description('a reproducible random sample of sealed records with inclusion proofs')
-    .requiredOption('--tenant <id>')
-    .requiredOption('--from <iso>')
-    .requiredOption('--to <iso>')
-    .requiredOption('--n <count>')
-    .option('--seed <seed>', 'the same seed gives the same sample', 'provenant')
-    .option('--source <location>', 'folder or gs://bucket/prefix')
-    .option('--json', 'machine-readable output: one JSON array of receipts')
-    .option('--public-key <file>', 'the platform public key (PEM) to put in the receipts')
-    .action((options: SampleOptions) =>
-      withAuditSource(io, options.source, options.publicKey, async ({ source, publicKey }) => {
-        const n = Number(options.n);
-        if (!/^\d+$/.test(options.n) || !Number.isSafeInteger(n) || n < 1)
-          throw new CliError(`invalid --n ${JSON.stringify(options.n)}: a positive whole number`);
-        const from = requireIsoDate(options.from, '--from') ?? '';
-        const to = requireIsoDate(options.to, '--to') ?? '';
-        const tenantId = requireId(options.tenant, 'tenant');
-        const log = await loadTenantLog(source, tenantId);
-        if (log.seals.length === 0)
-          throw new CliError(`no sealed log of tenant ${tenantId} at this location`);
-        const pem = await publicKey();
-        const population = log.records.filter((r) => r.createdAt >= from && r.createdAt < to);
-        const sample = pickSample(population, options.seed, n);
-        const receipts = sample.map((r) => buildReceipt(log, r.id, pem));
-        if (options.json) io.out(JSON.stringify(receipts));
-        for (const r of options.json ? [] : receipts) {
-          if (r) io.out(`${r.record.id} leaf ${String(r.leafIndex)} of seal ${String(r.seal.seq)}`);
-        }
-        io.progress(
-          `sampled ${String(sample.length)} of ${String(population.length)} records (seed ${options.seed})`,
-        );
-      }),
+  addTrustOptions(
+    audit
+      .command('sample')
+      .description('a reproducible random sample of sealed records with inclusion proofs')
+      .requiredOption('--tenant <id>')
+      .requiredOption('--from <iso>')
+      .requiredOption('--to <iso>')
+      .requiredOption('--n <count>')
+      .option('--seed <seed>', 'the same seed gives the same sample', 'provenant')
+      .option('--source <location>', 'folder or gs://bucket[/prefix]')
+      .option('--json', 'machine-readable output: one JSON array of receipts'),
+  ).action(async (options: SampleOptions) => {
+    const n = Number(options.n);
+    if (!/^\d+$/.test(options.n) || !Number.isSafeInteger(n) || n < 1)
+      throw new CliError(`invalid --n ${JSON.stringify(options.n)}: a positive whole number`);
+    const from = requireIsoDate(options.from, '--from') ?? '';
+    const to = requireIsoDate(options.to, '--to') ?? '';
+    const key = await resolveTrustedKey(options);
+    const log = await requireTenantLog(openAuditLocation(options.source), options.tenant);
+    const population = log.records.filter((r) => r.createdAt >= from && r.createdAt < to);
+    const sample = pickSample(population, options.seed, n);
+    const receipts = sample.map((r) => buildReceipt(log, r.id, key.pem));
+    if (options.json) io.out(JSON.stringify(receipts));
+    for (const r of options.json ? [] : receipts) {
+      if (r) io.out(`${r.record.id} leaf ${String(r.leafIndex)} of seal ${String(r.seal.seq)}`);
+    }
+    io.progress(
+      `sampled ${String(sample.length)} of ${String(population.length)} records (seed ${options.seed})`,
     );
+  });
 }
 
 /** Rank by SHA-256(seed | id): a deterministic shuffle anyone can recompute; the first `n`. */

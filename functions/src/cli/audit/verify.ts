@@ -1,32 +1,66 @@
 /** `audit verify`: check a whole export (leaves, roots, seal chain, signatures, coverage). */
 import type { Command } from 'commander';
+import type { ExportSource } from '../../evidence/export-source';
 import { verifyExport, type VerifyReport } from '../../evidence/verify-export';
-import { CliError, progress, withAuditSource } from '../common';
+import { CliError, progress, requireId } from '../common';
 import type { CliIo } from '../io';
+import {
+  addTrustOptions,
+  describeLocation,
+  openAuditLocation,
+  resolveTrustedKey,
+  type TrustOptions,
+} from '../trust';
 
-interface VerifyOptions {
-  publicKey?: string;
+interface VerifyOptions extends TrustOptions {
+  tenant?: string;
   json?: boolean;
 }
 
+/** Only one tenant's files of an export. */
+function onlyTenant(source: ExportSource, tenantId: string): ExportSource {
+  return {
+    list: async () => (await source.list()).filter((p) => p.startsWith(`${tenantId}/`)),
+    read: (path) => source.read(path),
+  };
+}
+
 export function registerAuditVerify(audit: Command, io: CliIo): void {
-  audit
-    .command('verify')
-    .description('verify every leaf, root, seal chain link, signature, sequence and time coverage')
-    .argument('[location]', 'a folder or gs://bucket/prefix (default: the audit bucket)')
-    .option('--public-key <file>', 'verify seals with this PEM instead of fetching it from KMS')
-    .option('--json', 'machine-readable output')
-    .action((location: string | undefined, options: VerifyOptions) =>
-      withAuditSource(io, location, options.publicKey, async ({ source, resolver }) => {
-        const report = await verifyExport(source, resolver, progress(io, 'verified records'));
-        if (options.json) io.out(JSON.stringify(report));
-        else printReport(io, report);
-        if (!report.ok) throw new CliError('verification failed', 2);
-        // Nothing verified is not a pass: a wrong folder or prefix must not look like one.
-        if (report.tenants.length === 0)
-          throw new CliError(`nothing to verify at ${location ?? 'the audit bucket'}: no seals`, 2);
-      }),
+  addTrustOptions(
+    audit
+      .command('verify')
+      .description(
+        'verify every leaf, root, seal chain link, signature, sequence and time coverage',
+      )
+      .argument(
+        '[location]',
+        'an exported folder, or gs://bucket (the export under its evidence/ prefix) or gs://bucket/prefix',
+      )
+      .option('--tenant <id>', 'only this tenant')
+      .option('--json', 'machine-readable output'),
+  ).action(async (location: string | undefined, options: VerifyOptions) => {
+    const key = await resolveTrustedKey(options);
+    const opened = openAuditLocation(location);
+    const tenant = options.tenant === undefined ? undefined : requireId(options.tenant, 'tenant');
+    const source = tenant === undefined ? opened.source : onlyTenant(opened.source, tenant);
+    // Only the pinned key verifies: a seal naming another key version fails as unknown.
+    const report = await verifyExport(
+      source,
+      () => Promise.resolve(key.pem),
+      progress(io, 'verified records'),
     );
+    // Nothing verified is not a pass: a wrong folder, prefix or tenant must not look like one.
+    if (!report.tenants.some((t) => t.seals > 0)) {
+      const what = tenant === undefined ? 'no seals' : `no seals of tenant ${tenant}`;
+      throw new CliError(
+        `nothing to verify at ${opened.label}: ${what}; ${await describeLocation(opened)}`,
+        2,
+      );
+    }
+    if (options.json) io.out(JSON.stringify(report));
+    else printReport(io, report);
+    if (!report.ok) throw new CliError('verification failed', 2);
+  });
 }
 
 /** One line per tenant, then the first problem found, if any. */
