@@ -82,7 +82,9 @@ describe('checkpoints (c2sp.org/tlog-checkpoint) signed with the ECDSA P-256 log
   });
 
   it('refuses a checkpoint whose text was changed, or signed by another key', async () => {
-    const note = await signCheckpoint(body, pem, (d) => Promise.resolve(signP256Digest(privateKey, d)));
+    const note = await signCheckpoint(body, pem, (d) =>
+      Promise.resolve(signP256Digest(privateKey, d)),
+    );
     expect(openCheckpoint(note.replace('20852163', '20852164'), pem)).toBeUndefined();
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const otherPem = other.publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -95,7 +97,11 @@ describe('witness cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
   const name = 'witness.example.com/w1';
   const keyId = cosignatureKeyId(name, raw);
-  const text = checkpointText({ origin: 'provenant/evidence/t1', size: 5, rootHash: Buffer.alloc(32, 1) });
+  const text = checkpointText({
+    origin: 'provenant/evidence/t1',
+    size: 5,
+    rootHash: Buffer.alloc(32, 1),
+  });
 
   function cosign(t: string, timestamp: bigint, key = privateKey): string {
     const ts = Buffer.alloc(8);
@@ -112,7 +118,9 @@ describe('witness cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
     expect(keyId.equals(expected)).toBe(true);
     const vkey = witnessVerifierKey({ name, publicKey: raw, keyId });
     expect(parseWitnessVerifierKey(vkey)).toEqual({ name, publicKey: raw, keyId });
-    expect(parseWitnessVerifierKey(vkey.replace(keyId.toString('hex'), '00000000'))).toBeUndefined();
+    expect(
+      parseWitnessVerifierKey(vkey.replace(keyId.toString('hex'), '00000000')),
+    ).toBeUndefined();
   });
 
   it('signs "cosignature/v1", the time line and the checkpoint text', () => {
@@ -127,7 +135,10 @@ describe('witness cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
     const ok = checkCosignature(text, line, witness);
     expect(ok.ok && ok.timestamp).toBe(1_700_000_000n);
     const otherText = text.replace('\n5\n', '\n6\n');
-    expect(checkCosignature(otherText, line, witness)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(checkCosignature(otherText, line, witness)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
     const stranger = generateKeyPairSync('ed25519').privateKey;
     expect(checkCosignature(text, cosign(text, 1n, stranger), witness)).toEqual({
       ok: false,
@@ -135,6 +146,9 @@ describe('witness cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
     });
     const otherName = { ...witness, name: 'other/w' };
     expect(checkCosignature(text, line, otherName)).toEqual({ ok: false, reason: 'unknown_key' });
-    expect(checkCosignature(text, '\u2014 w AAAA\n', witness)).toEqual({ ok: false, reason: 'malformed' });
+    expect(checkCosignature(text, '\u2014 w AAAA\n', witness)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 });

@@ -26,7 +26,9 @@ import {
 const entry = (i: number) => Buffer.from(`entry ${String(i).padStart(8, '0')}`);
 
 /** A tiled log in memory, grown by the same appends the sealer makes, create-only. */
-async function buildLog(batches: number[]): Promise<{ objects: Map<string, Buffer>; size: number }> {
+async function buildLog(
+  batches: number[],
+): Promise<{ objects: Map<string, Buffer>; size: number }> {
   const objects = new Map<string, Buffer>();
   let size = 0;
   for (const count of batches) {
@@ -89,7 +91,11 @@ describe('tile paths (tlog-tiles)', () => {
 
   it('a tree of 256 is one full level-0 tile and a level-1 tile of width 1', async () => {
     const { objects } = await buildLog([256]);
-    expect([...objects.keys()].sort()).toEqual(['tile/0/000', 'tile/1/000.p/1', 'tile/entries/000']);
+    expect([...objects.keys()].sort()).toEqual([
+      'tile/0/000',
+      'tile/1/000.p/1',
+      'tile/entries/000',
+    ]);
   });
 });
 
@@ -154,9 +160,9 @@ describe('tiles hold the RFC 6962 tree, whatever the append batches', () => {
         expect(proof.map((h) => h.toString('hex'))).toEqual(
           inclusionProof(index, prefix).map((h) => h.toString('hex')),
         );
-        expect(
-          verifyInclusion(index, size, leaves[index] as Buffer, proof, rootHash(prefix)),
-        ).toBe(true);
+        expect(verifyInclusion(index, size, leaves[index] as Buffer, proof, rootHash(prefix))).toBe(
+          true,
+        );
       }
       for (const old of [1, Math.floor(size / 3), size]) {
         if (old > size || old < 1) continue;

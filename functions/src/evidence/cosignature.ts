@@ -94,7 +94,7 @@ export function checkCosignature(
   }
   const timestamp = sig.signature.readBigUInt64BE(0);
   if (timestamp > MAX_TIMESTAMP) return { ok: false, reason: 'malformed' };
-  let valid = false;
+  let valid: boolean;
   try {
     valid = verify(
       null,

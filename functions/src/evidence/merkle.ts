@@ -170,9 +170,7 @@ export function consistencyRanges(oldSize: number, n: number): LeafRange[] {
  * @throws RangeError when index is not a leaf of the tree.
  */
 export function inclusionProof(index: number, leafHashes: readonly Buffer[]): Buffer[] {
-  return inclusionRanges(index, leafHashes.length).map(([a, b]) =>
-    subtreeRoot(leafHashes, a, b),
-  );
+  return inclusionRanges(index, leafHashes.length).map(([a, b]) => subtreeRoot(leafHashes, a, b));
 }
 
 /**

@@ -91,12 +91,20 @@ export function signedNote(text: string, signatures: readonly NoteSignature[]): 
   return `${text}\n${signatures.map(signatureLine).join('')}`;
 }
 
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 && c !== 0x0a) return true;
+  }
+  return false;
+}
+
 /** Splits a signed note at its last blank line; undefined when malformed. */
 export function parseSignedNote(
   note: string,
 ): { text: string; signatures: NoteSignature[] } | undefined {
   // Only newline among the control characters (signed-note "Format").
-  if (/[\u0000-\u0009\u000b-\u001f]/u.test(note) || !note.endsWith('\n')) return undefined;
+  if (hasControlCharacter(note) || !note.endsWith('\n')) return undefined;
   const split = note.lastIndexOf('\n\n');
   if (split === -1) return undefined;
   const text = note.slice(0, split + 1);
@@ -178,7 +186,12 @@ export function openCheckpoint(note: string, publicKeyPem: string): CheckpointBo
   if (mine.length === 0) return undefined;
   const ok = mine.every((s) => {
     try {
-      return verify('sha256', Buffer.from(parsed.text, 'utf8'), { key, dsaEncoding: 'der' }, s.signature);
+      return verify(
+        'sha256',
+        Buffer.from(parsed.text, 'utf8'),
+        { key, dsaEncoding: 'der' },
+        s.signature,
+      );
     } catch {
       return false;
     }

@@ -331,3 +331,11 @@ export async function findEntry(
   }
   return undefined;
 }
+
+/**
+ * True for an export path inside a tenant's tiled log (`{tenantId}/tlog/...`, see
+ * `ledger/tile-log.ts`): those objects are checked against the seals, not read as seal files.
+ */
+export function isTiledLogPath(path: string): boolean {
+  return /^[^/]+\/tlog\//.test(path);
+}

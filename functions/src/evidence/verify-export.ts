@@ -8,6 +8,7 @@
  * Layout (relative to the export root, see `exportPaths`):
  * `{tenantId}/{yyyy}/{mm}/{dd}/{seq6}.jsonl` + `.seal.json`.
  */
+import { isTiledLogPath } from './tiles';
 import { canonicalJson } from './canonical';
 import type { ExportSource } from './export-source';
 import { leafHash, MerkleAccumulator } from './merkle';
@@ -140,6 +141,7 @@ export async function verifyExport(
   };
 
   for (const path of await source.list()) {
+    if (isTiledLogPath(path)) continue;
     const m = PATH_RE.exec(path);
     if (m === null) {
       const slash = path.indexOf('/');
