@@ -107,3 +107,101 @@ export function checkCosignature(
   }
   return valid ? { ok: true, timestamp, signature: sig } : { ok: false, reason: 'bad_signature' };
 }
+
+/** What the log last accepted from a witness: the checkpoint it cosigned. */
+export interface WitnessHead {
+  seq: number;
+  size: number;
+  rootHash: Buffer;
+}
+
+export type CosignatureDecision =
+  | { ok: true; timestamp: bigint }
+  | {
+      ok: false;
+      code:
+        | 'unknown_witness'
+        | 'invalid_cosignature'
+        | 'cosignature_not_newer'
+        | 'witness_inconsistent';
+      message: string;
+    };
+
+/** How far in the future a cosignature timestamp may be (clock skew between us and a witness). */
+export const MAX_FUTURE_SKEW_SECONDS = 300;
+
+/**
+ * Whether the log accepts a witness's cosignature over its checkpoint `seq` (note text `text`,
+ * tree `size` with root `rootHash`):
+ * - the line names the witness with its key ID and the Ed25519 signature verifies over our
+ *   checkpoint text (a cosignature over any other text, a fork, does not);
+ * - the timestamp is not more than a few minutes ahead;
+ * - the checkpoint is newer than the last one this witness cosigned (a replay or an older one
+ *   would contradict "the largest tree the cosigner has observed");
+ * - `proof` proves the witness's last cosigned tree is a prefix of this one.
+ */
+export function decideCosignature(input: {
+  seq: number;
+  text: string;
+  size: number;
+  rootHash: Buffer;
+  line: string;
+  witness: WitnessKey;
+  last: WitnessHead | null;
+  /** Consistency proof from `last.size` to `size`; ignored when `last` is null. */
+  proof: readonly Buffer[];
+  verifyConsistency: (
+    oldSize: number,
+    newSize: number,
+    oldRoot: Buffer,
+    newRoot: Buffer,
+    proof: readonly Buffer[],
+  ) => boolean;
+  now: Date;
+}): CosignatureDecision {
+  const check = checkCosignature(input.text, input.line, input.witness);
+  if (!check.ok) {
+    return check.reason === 'unknown_key'
+      ? {
+          ok: false,
+          code: 'unknown_witness',
+          message: 'the cosignature is not by this witness key',
+        }
+      : {
+          ok: false,
+          code: 'invalid_cosignature',
+          message:
+            check.reason === 'malformed'
+              ? 'the cosignature line is malformed'
+              : 'the cosignature does not verify over this checkpoint',
+        };
+  }
+  const nowSeconds = BigInt(Math.floor(input.now.getTime() / 1000));
+  if (check.timestamp > nowSeconds + BigInt(MAX_FUTURE_SKEW_SECONDS)) {
+    return {
+      ok: false,
+      code: 'invalid_cosignature',
+      message: 'the cosignature is from the future',
+    };
+  }
+  const { last } = input;
+  if (last !== null) {
+    if (input.seq <= last.seq) {
+      return {
+        ok: false,
+        code: 'cosignature_not_newer',
+        message: `this witness already cosigned checkpoint ${String(last.seq)}; only a later one is accepted`,
+      };
+    }
+    if (
+      !input.verifyConsistency(last.size, input.size, last.rootHash, input.rootHash, input.proof)
+    ) {
+      return {
+        ok: false,
+        code: 'witness_inconsistent',
+        message: `checkpoint ${String(input.seq)} is not consistent with checkpoint ${String(last.seq)} the witness cosigned`,
+      };
+    }
+  }
+  return { ok: true, timestamp: check.timestamp };
+}

@@ -10,6 +10,7 @@ import { route } from './route';
 import { Router } from './router';
 import { schemaRoutes } from './schemas-routes';
 import { webhookRoutes } from './webhooks-routes';
+import { witnessRoutes } from './witness-routes';
 
 const health = route({
   method: 'GET',
@@ -32,5 +33,6 @@ export function createApiRouter(services: Services): Router {
     ...evidenceRoutes,
     ...erasureRoutes,
     ...webhookRoutes,
+    ...witnessRoutes,
   );
 }

@@ -27,6 +27,7 @@ export const TENANT_COLLECTIONS = [
   'schemas',
   'webhooks',
   'webhookDeliveries',
+  'witnesses',
 ] as const;
 export type TenantCollection = (typeof TENANT_COLLECTIONS)[number];
 
