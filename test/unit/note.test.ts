@@ -7,9 +7,18 @@ import {
   checkCosignature,
   cosignatureKeyId,
   cosignedMessage,
+  decideCosignature,
+  MAX_FUTURE_SKEW_SECONDS,
   parseWitnessVerifierKey,
   witnessVerifierKey,
+  type WitnessHead,
 } from '../../functions/src/evidence/cosignature';
+import {
+  consistencyProof,
+  leafHash,
+  rootHash,
+  verifyConsistency,
+} from '../../functions/src/evidence/merkle';
 import {
   checkpointText,
   ecdsaKeyId,
@@ -123,6 +132,13 @@ describe('witness cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
     ).toBeUndefined();
   });
 
+  it("parses a vkey whose base64 key material holds '+' (only the first two '+' separate)", () => {
+    const k = Buffer.alloc(32, 0xfb);
+    const vkey = witnessVerifierKey({ name, publicKey: k, keyId: cosignatureKeyId(name, k) });
+    expect(vkey.split('+').length).toBeGreaterThan(3);
+    expect(parseWitnessVerifierKey(vkey)?.publicKey.equals(k)).toBe(true);
+  });
+
   it('signs "cosignature/v1", the time line and the checkpoint text', () => {
     expect(cosignedMessage(text, 1679315147n).toString()).toBe(
       `cosignature/v1\ntime 1679315147\n${text}`,
@@ -149,6 +165,106 @@ describe('witness cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
     expect(checkCosignature(text, '\u2014 w AAAA\n', witness)).toEqual({
       ok: false,
       reason: 'malformed',
+    });
+  });
+});
+
+describe('the log decides on a witness cosignature (accept, and every refusal)', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const name = 'witness.example.com/w1';
+  const witness = { name, publicKey: raw, keyId: cosignatureKeyId(name, raw) };
+  const leaves = Array.from({ length: 9 }, (_, i) => leafHash(Buffer.from(`leaf ${String(i)}`)));
+  const head = (size: number) => ({
+    origin: 'provenant/evidence/t1',
+    size,
+    rootHash: rootHash(leaves.slice(0, size)),
+  });
+  const now = new Date('2026-11-30T00:00:00Z');
+  const ts = BigInt(now.getTime() / 1000);
+
+  function cosign(text: string, key = privateKey, timestamp = ts): string {
+    const t = Buffer.alloc(8);
+    t.writeBigUInt64BE(timestamp);
+    const sig = sign(null, cosignedMessage(text, timestamp), key);
+    return signatureLine({ name, keyId: witness.keyId, signature: Buffer.concat([t, sig]) });
+  }
+
+  function decide(
+    seq: number,
+    size: number,
+    line: string,
+    last: WitnessHead | null,
+    lastLeaves = leaves,
+  ) {
+    const body = head(size);
+    return decideCosignature({
+      seq,
+      text: checkpointText(body),
+      size,
+      rootHash: body.rootHash,
+      line,
+      witness,
+      last,
+      proof:
+        last && last.size <= size ? consistencyProof(last.size, lastLeaves.slice(0, size)) : [],
+      verifyConsistency,
+      now,
+    });
+  }
+
+  it("accepts a witness's first cosignature, and a later one consistent with it", () => {
+    expect(decide(1, 4, cosign(checkpointText(head(4))), null)).toEqual({
+      ok: true,
+      timestamp: ts,
+    });
+    const last = { seq: 1, size: 4, rootHash: head(4).rootHash };
+    expect(decide(2, 9, cosign(checkpointText(head(9))), last)).toEqual({
+      ok: true,
+      timestamp: ts,
+    });
+  });
+
+  it('refuses a checkpoint inconsistent with the last one the witness cosigned', () => {
+    // The witness cosigned a tree of 4 whose leaf 2 differs: no proof joins it to ours.
+    const forked = [...leaves];
+    forked[2] = leafHash(Buffer.from('another leaf 2'));
+    const last = { seq: 1, size: 4, rootHash: rootHash(forked.slice(0, 4)) };
+    const d = decide(2, 9, cosign(checkpointText(head(9))), last);
+    expect(d).toMatchObject({ ok: false, code: 'witness_inconsistent' });
+  });
+
+  it('refuses a cosignature by another key, or over another checkpoint text', () => {
+    const stranger = generateKeyPairSync('ed25519').privateKey;
+    expect(decide(1, 4, cosign(checkpointText(head(4)), stranger), null)).toMatchObject({
+      ok: false,
+      code: 'invalid_cosignature',
+    });
+    expect(decide(1, 4, cosign(checkpointText(head(5))), null)).toMatchObject({
+      ok: false,
+      code: 'invalid_cosignature',
+    });
+    const otherWitness = signatureLine({
+      name: 'other/w',
+      keyId: Buffer.alloc(4),
+      signature: Buffer.alloc(72),
+    });
+    expect(decide(1, 4, otherWitness, null)).toMatchObject({ ok: false, code: 'unknown_witness' });
+  });
+
+  it('refuses a replayed cosignature and one for an older checkpoint', () => {
+    const line = cosign(checkpointText(head(4)));
+    const last = { seq: 1, size: 4, rootHash: head(4).rootHash };
+    expect(decide(1, 4, line, last)).toMatchObject({ ok: false, code: 'cosignature_not_newer' });
+    const later = { seq: 3, size: 9, rootHash: head(9).rootHash };
+    expect(decide(1, 4, line, later)).toMatchObject({ ok: false, code: 'cosignature_not_newer' });
+  });
+
+  it('refuses a timestamp more than the allowed skew ahead', () => {
+    const future = ts + BigInt(MAX_FUTURE_SKEW_SECONDS) + 1n;
+    expect(decide(1, 4, cosign(checkpointText(head(4)), privateKey, future), null)).toMatchObject({
+      ok: false,
+      code: 'invalid_cosignature',
     });
   });
 });

@@ -42,13 +42,18 @@ export function witnessVerifierKey(key: WitnessKey): string {
 }
 
 /**
- * Parses a cosigner vkey. Undefined when it is not three `+`-separated parts, the type byte is
+ * Parses a cosigner vkey. Undefined when it is not name, key ID and key separated by `+`, the type byte is
  * not 0x04, the key is not 32 bytes, or the key ID does not match name and key.
  */
 export function parseWitnessVerifierKey(vkey: string): WitnessKey | undefined {
-  const parts = vkey.trim().split('+');
-  if (parts.length !== 3) return undefined;
-  const [name = '', hexId = '', b64 = ''] = parts;
+  // Only the first two `+` separate: the base64 key material may itself contain `+`.
+  const text = vkey.trim();
+  const first = text.indexOf('+');
+  const second = first === -1 ? -1 : text.indexOf('+', first + 1);
+  if (second === -1) return undefined;
+  const name = text.slice(0, first);
+  const hexId = text.slice(first + 1, second);
+  const b64 = text.slice(second + 1);
   if (!/^[^\s\u2014]+$/u.test(name) || !/^[0-9a-f]{8}$/.test(hexId)) return undefined;
   const bytes = Buffer.from(b64, 'base64');
   if (bytes.toString('base64') !== b64 || bytes.length !== 1 + ED25519_KEY_BYTES) return undefined;
