@@ -1,6 +1,7 @@
 /** `audit verify`: check a whole export (leaves, roots, seal chain, signatures, coverage). */
 import type { Command } from 'commander';
 import { verifyExport, type VerifyReport } from '../../evidence/verify-export';
+import { witnessReport, type WitnessReport } from '../../evidence/witness-report';
 import { CliError, progress, withAuditSource } from '../common';
 import type { CliIo } from '../io';
 
@@ -19,9 +20,14 @@ export function registerAuditVerify(audit: Command, io: CliIo): void {
     .action((location: string | undefined, options: VerifyOptions) =>
       withAuditSource(io, location, options.publicKey, async ({ source, resolver }) => {
         const report = await verifyExport(source, resolver, progress(io, 'verified records'));
-        if (options.json) io.out(JSON.stringify(report));
-        else printReport(io, report);
+        const witnesses = await witnessReport(source, resolver);
+        if (options.json) io.out(JSON.stringify({ ...report, witnesses }));
+        else {
+          printReport(io, report);
+          printWitnesses(io, witnesses);
+        }
         if (!report.ok) throw new CliError('verification failed', 2);
+        if (witnesses.problems.length > 0) throw new CliError('a witness cosignature failed', 2);
         // Nothing verified is not a pass: a wrong folder or prefix must not look like one.
         if (report.tenants.length === 0)
           throw new CliError(`nothing to verify at ${location ?? 'the audit bucket'}: no seals`, 2);
@@ -42,4 +48,14 @@ function printReport(io: CliIo, report: VerifyReport): void {
       `first problem: [${p.kind}] tenant ${p.tenantId}${p.seq === undefined ? '' : ` seal ${String(p.seq)}`}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.message}`,
     );
   }
+}
+
+/** Which checkpoints customer witnesses cosigned, and any cosignature that failed. */
+function printWitnesses(io: CliIo, report: WitnessReport): void {
+  for (const w of report.witnessed) {
+    io.out(
+      `WITNESSED ${w.tenantId}: seal ${String(w.seq)} (tree ${String(w.treeSize)}) by ${w.witness} at ${w.cosignedAt}`,
+    );
+  }
+  for (const p of report.problems) io.out(`FAIL witness ${p.tenantId}: ${p.path}: ${p.message}`);
 }
