@@ -21,6 +21,10 @@ const EVENTS = {
   // A locked audit object holds other bytes than the seal being exported: the ledger and the
   // audit bucket disagree (a restored or re-created ledger, or tampering). Someone must look.
   audit_object_conflict: 'ALERT',
+  checkpoint_published: 'INFO',
+  witness_registered: 'NOTICE',
+  cosignature_accepted: 'NOTICE',
+  cosignature_refused: 'WARNING',
   seal_pass_completed: 'INFO',
   tenant_onboarded: 'NOTICE',
   wrapping_key_unwrapped: 'DEBUG',

@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: every benchmark in scripts/bench, results as tables on stdout and as
- * `.local/bench.json` (an array of `{name, value, unit, baseline?, ratio?}`), progress on stderr.
+ * `.local/bench.json` (an array of `{name, value, unit, baseline?, ratio?}`; figures of the
+ * benchmarks run replace those of the same name, others are kept), progress on stderr.
  * Performance goals live here, never in timed tests. `npm run bench -- NAME…` runs only the
  * benchmarks whose key is given (keys: the first word of each heading, e.g. `seal`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { envelopeBench, proofBench, sealBench, streamMemoryBench } from './cpu';
 import { formatEntries, type BenchEntry } from './entries';
 import { formatKmsCache, runKmsCacheBench } from './kms-cache';
+import { formatReceiptTiles, receiptTilesEntries, runReceiptTilesBench } from './receipt-tiles';
 
 const progress = (line: string) =>
   process.stderr.write(process.stderr.isTTY ? `\r${line}\u001b[K` : `${line}\n`);
@@ -59,7 +61,32 @@ const BENCHMARKS: Benchmark[] = [
       };
     },
   },
+  {
+    key: 'receipt',
+    name: 'receipt: receipts from the tiled log at 1k and 1M leaves (scripts/bench/receipt-tiles.ts)',
+    run: async () => {
+      const rows = await runReceiptTilesBench(progress);
+      return { lines: formatReceiptTiles(rows), entries: receiptTilesEntries(rows) };
+    },
+  },
 ];
+
+/** Keeps the figures of benchmarks not run this time. */
+function writeEntries(file: string, entries: BenchEntry[]): void {
+  let previous: BenchEntry[] = [];
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (Array.isArray(parsed)) previous = parsed as BenchEntry[];
+  } catch {
+    previous = [];
+  }
+  const names = new Set(entries.map((e) => e.name));
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    `${JSON.stringify([...previous.filter((e) => !names.has(e.name)), ...entries], null, 2)}\n`,
+  );
+}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -79,8 +106,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n## ${bench.name}\n\n${lines.join('\n')}\n`);
   }
   const file = path.join(process.cwd(), '.local', 'bench.json');
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+  writeEntries(file, all);
   process.stdout.write(`\n${String(all.length)} figures written to ${file}\n`);
 }
 

@@ -85,7 +85,7 @@ function subtreeRoot(leafHashes: readonly Buffer[], start: number, end: number):
 }
 
 /** Largest power of two strictly smaller than n (n >= 2), the RFC 6962 split point. */
-function splitPoint(n: number): number {
+export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
@@ -95,34 +95,82 @@ function isSize(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
 }
 
+/** A half-open leaf range `[start, end)` whose Merkle Tree Hash is one node of a proof. */
+export type LeafRange = readonly [start: number, end: number];
+
 /**
- * PATH(m, D[n]): the audit path proving that leaf `index` is in the tree of `leafHashes`,
- * ordered from the leaf's sibling up to the root's child.
+ * The leaf ranges whose MTHs form PATH(index, D[n]), in the RFC's order (from the leaf's
+ * sibling up to the root's child). Separating "which subtrees" from "how their hashes are found"
+ * lets the same algorithm run over leaf hashes in memory (`inclusionProof`) and over stored
+ * tiles (`evidence/tiles.ts`), which read only the O(log n) nodes the ranges name.
  * @throws RangeError when index is not a leaf of the tree.
  */
-export function inclusionProof(index: number, leafHashes: readonly Buffer[]): Buffer[] {
-  const n = leafHashes.length;
-  if (!isSize(index) || index >= n) {
+export function inclusionRanges(index: number, n: number): LeafRange[] {
+  if (!isSize(n) || !isSize(index) || index >= n) {
     throw new RangeError(`leaf index ${index} is not in a tree of size ${n}`);
   }
   // Walk down from the root; each step records the sibling subtree on the other side of the
   // split. The RFC appends siblings after the deeper path, so the list is reversed at the end.
-  const siblings: Buffer[] = [];
+  const ranges: LeafRange[] = [];
   let start = 0;
   let end = n;
   let m = index;
   while (end - start > 1) {
     const k = splitPoint(end - start);
     if (m < k) {
-      siblings.push(subtreeRoot(leafHashes, start + k, end));
+      ranges.push([start + k, end]);
       end = start + k;
     } else {
-      siblings.push(subtreeRoot(leafHashes, start, start + k));
+      ranges.push([start, start + k]);
       start += k;
       m -= k;
     }
   }
-  return siblings.reverse();
+  return ranges.reverse();
+}
+
+/**
+ * The leaf ranges whose MTHs form PROOF(oldSize, D[n]), in the RFC's order. Empty when oldSize
+ * is 0 or n.
+ * @throws RangeError when oldSize is not within [0, n].
+ */
+export function consistencyRanges(oldSize: number, n: number): LeafRange[] {
+  if (!isSize(n) || !isSize(oldSize) || oldSize > n) {
+    throw new RangeError(`old size ${oldSize} is not within a tree of size ${n}`);
+  }
+  if (oldSize === 0 || oldSize === n) return [];
+  // Iterative SUBPROOF(m, D[start:end], b); like PATH, nodes are collected top-down and the
+  // RFC lists them bottom-up.
+  const ranges: LeafRange[] = [];
+  let start = 0;
+  let end = n;
+  let m = oldSize;
+  let complete = true;
+  while (m !== end - start) {
+    const k = splitPoint(end - start);
+    if (m <= k) {
+      ranges.push([start + k, end]);
+      end = start + k;
+    } else {
+      ranges.push([start, start + k]);
+      start += k;
+      m -= k;
+      complete = false;
+    }
+  }
+  // SUBPROOF(m, D[m], false) = {MTH(D[m])}: the old tree's subtree is only needed when it is
+  // not the old tree itself, which the verifier already holds as its old root.
+  if (!complete) ranges.push([start, end]);
+  return ranges.reverse();
+}
+
+/**
+ * PATH(m, D[n]): the audit path proving that leaf `index` is in the tree of `leafHashes`,
+ * ordered from the leaf's sibling up to the root's child.
+ * @throws RangeError when index is not a leaf of the tree.
+ */
+export function inclusionProof(index: number, leafHashes: readonly Buffer[]): Buffer[] {
+  return inclusionRanges(index, leafHashes.length).map(([a, b]) => subtreeRoot(leafHashes, a, b));
 }
 
 /**
@@ -131,34 +179,9 @@ export function inclusionProof(index: number, leafHashes: readonly Buffer[]): Bu
  * @throws RangeError when oldSize is not within [0, n].
  */
 export function consistencyProof(oldSize: number, leafHashes: readonly Buffer[]): Buffer[] {
-  const n = leafHashes.length;
-  if (!isSize(oldSize) || oldSize > n) {
-    throw new RangeError(`old size ${oldSize} is not within a tree of size ${n}`);
-  }
-  if (oldSize === 0 || oldSize === n) return [];
-  // Iterative SUBPROOF(m, D[start:end], b); like PATH, nodes are collected top-down and the
-  // RFC lists them bottom-up.
-  const nodes: Buffer[] = [];
-  let start = 0;
-  let end = n;
-  let m = oldSize;
-  let complete = true;
-  while (m !== end - start) {
-    const k = splitPoint(end - start);
-    if (m <= k) {
-      nodes.push(subtreeRoot(leafHashes, start + k, end));
-      end = start + k;
-    } else {
-      nodes.push(subtreeRoot(leafHashes, start, start + k));
-      start += k;
-      m -= k;
-      complete = false;
-    }
-  }
-  // SUBPROOF(m, D[m], false) = {MTH(D[m])}: the old tree's subtree is only needed when it is
-  // not the old tree itself, which the verifier already holds as its old root.
-  if (!complete) nodes.push(subtreeRoot(leafHashes, start, end));
-  return nodes.reverse();
+  return consistencyRanges(oldSize, leafHashes.length).map(([a, b]) =>
+    subtreeRoot(leafHashes, a, b),
+  );
 }
 
 function allHashes(proof: readonly Buffer[]): boolean {

@@ -10,6 +10,7 @@
  * name by hash (`evidence/content.ts`): `{tenantId}/content/{sha256}`, whose bytes must hash to
  * its name.
  */
+import { isTiledLogPath } from './tiles';
 import { canonicalJson } from './canonical';
 import { checkContentFile, CONTENT_PATH_RE } from './content';
 import type { ExportSource } from './export-source';
@@ -146,6 +147,7 @@ export async function verifyExport(
   };
 
   for (const path of await source.list()) {
+    if (isTiledLogPath(path)) continue;
     const content = CONTENT_PATH_RE.exec(path);
     if (content !== null) {
       tenantFiles(content[1] ?? '').content.push(path);

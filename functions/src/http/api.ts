@@ -11,6 +11,7 @@ import { route } from './route';
 import { Router } from './router';
 import { schemaRoutes } from './schemas-routes';
 import { webhookRoutes } from './webhooks-routes';
+import { witnessRoutes } from './witness-routes';
 
 const health = route({
   method: 'GET',
@@ -34,5 +35,6 @@ export function createApiRouter(services: Services): Router {
     ...erasureRoutes,
     ...webhookRoutes,
     ...accessApiRoutes,
+    ...witnessRoutes,
   );
 }

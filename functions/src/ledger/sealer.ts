@@ -31,6 +31,7 @@ import {
   type Seal,
   type UnsignedSeal,
 } from '../evidence/seal';
+import { publishSealToTiles } from './tile-log';
 
 const MAX_BATCH = 10_000;
 
@@ -146,6 +147,8 @@ export async function sealTenantEvidence(
     await exportSeal(services, db, tenant, previous.seal);
     exported = true;
   }
+  // And its tiles and checkpoint: a crash may have stopped between the export and those.
+  if (previous) await publishToTiles(services, db, tenant, previous.seal);
 
   const intentDoc = await db.get('sealIntents', seqId(nextSeq));
   let unsigned: UnsignedSeal;
@@ -227,6 +230,7 @@ export async function sealTenantEvidence(
   }
   await hooks.afterSealWrite?.();
   await exportSeal(services, db, tenant, seal, records);
+  await publishToTiles(services, db, tenant, seal, records);
   log('evidence_sealed', {
     tenantId: tenant.id,
     seq: seal.seq,
@@ -247,6 +251,18 @@ async function isExported(services: Services, seal: Seal): Promise<boolean> {
     services.objects.exists(bucket, paths.seal),
   ]);
   return records && sealFile;
+}
+
+/** The seal's tiles and signed checkpoint (C2SP tlog-tiles), Locked like its export. */
+function publishToTiles(
+  services: Services,
+  db: TenantDb,
+  tenant: TenantProfile,
+  seal: Seal,
+  records?: EvidenceRecord[],
+): Promise<void> {
+  const retainUntil = new Date(Date.now() + retentionDays(services, tenant) * 86_400_000);
+  return publishSealToTiles(services, db, tenant, seal, retainUntil, records);
 }
 
 /** The platform minimum, or the tenant's longer retention. */

@@ -34,6 +34,7 @@ export const TENANT_COLLECTIONS = [
   // Break-glass access (access/): create-only requests and the decisions on them.
   'accessRequests',
   'accessDecisions',
+  'witnesses',
 ] as const;
 export type TenantCollection = (typeof TENANT_COLLECTIONS)[number];
 

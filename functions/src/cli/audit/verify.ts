@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { ExportSource } from '../../evidence/export-source';
 import { verifyExport, type VerifyReport } from '../../evidence/verify-export';
+import { witnessReport, type WitnessReport } from '../../evidence/witness-report';
 import { CliError, progress, requireId } from '../common';
 import type { CliIo } from '../io';
 import {
@@ -44,11 +45,9 @@ export function registerAuditVerify(audit: Command, io: CliIo): void {
     const tenant = options.tenant === undefined ? undefined : requireId(options.tenant, 'tenant');
     const source = tenant === undefined ? opened.source : onlyTenant(opened.source, tenant);
     // Only the pinned key verifies: a seal naming another key version fails as unknown.
-    const report = await verifyExport(
-      source,
-      () => Promise.resolve(key.pem),
-      progress(io, 'verified records'),
-    );
+    const resolver = () => Promise.resolve(key.pem);
+    const report = await verifyExport(source, resolver, progress(io, 'verified records'));
+    const witnesses = await witnessReport(source, resolver);
     // Nothing verified is not a pass: a wrong folder, prefix or tenant must not look like one.
     if (!report.tenants.some((t) => t.seals > 0)) {
       const what = tenant === undefined ? 'no seals' : `no seals of tenant ${tenant}`;
@@ -57,9 +56,13 @@ export function registerAuditVerify(audit: Command, io: CliIo): void {
         2,
       );
     }
-    if (options.json) io.out(JSON.stringify(report));
-    else printReport(io, report);
+    if (options.json) io.out(JSON.stringify({ ...report, witnesses }));
+    else {
+      printReport(io, report);
+      printWitnesses(io, witnesses);
+    }
     if (!report.ok) throw new CliError('verification failed', 2);
+    if (witnesses.problems.length > 0) throw new CliError('a witness cosignature failed', 2);
   });
 }
 
@@ -76,4 +79,14 @@ function printReport(io: CliIo, report: VerifyReport): void {
       `first problem: [${p.kind}] tenant ${p.tenantId}${p.seq === undefined ? '' : ` seal ${String(p.seq)}`}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.message}`,
     );
   }
+}
+
+/** Which checkpoints customer witnesses cosigned, and any cosignature that failed. */
+function printWitnesses(io: CliIo, report: WitnessReport): void {
+  for (const w of report.witnessed) {
+    io.out(
+      `WITNESSED ${w.tenantId}: seal ${String(w.seq)} (tree ${String(w.treeSize)}) by ${w.witness} at ${w.cosignedAt}`,
+    );
+  }
+  for (const p of report.problems) io.out(`FAIL witness ${p.tenantId}: ${p.path}: ${p.message}`);
 }
