@@ -106,6 +106,10 @@ async function request(entry: CorpusEntry): Promise<Omit<ProviderRequest, 'model
       input.kind === 'image' ? { mediaType: input.mediaType, base64: input.base64 } : undefined,
     schemaName: schema.name,
     jsonSchema: schema.jsonSchema,
+    // What production sends: the output budget, and the document by its commitment only (the
+    // commitment goes into the request hash in the evidence, never to the provider).
+    maxOutputTokens: 4096,
+    documentCommitment: `corpus-${entry.name}`,
   };
 }
 

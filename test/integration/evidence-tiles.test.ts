@@ -18,6 +18,7 @@ import {
 } from '../../functions/src/evidence/cosignature';
 import { openCheckpoint, parseSignedNote, signatureLine } from '../../functions/src/evidence/note';
 import { verifyConsistencyDocument, verifyReceipt } from '../../functions/src/evidence/receipts';
+import { trustedKey, type TrustRoot } from '../../functions/src/evidence/trust-root';
 import { sealTenantEvidence } from '../../functions/src/ledger/sealer';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { createServices, type Services } from '../../functions/src/services';
@@ -63,6 +64,13 @@ afterAll(async () => {
 
 const tlog = () => `${services.config.AUDIT_EXPORT_PREFIX}/${tenant.id}/tlog`;
 
+/** The platform key as the pinned trust root a verifier must be given. */
+function pinnedRoot(): TrustRoot {
+  const key = trustedKey(publicKeyPem);
+  if (!key) throw new Error('the sealing key is not a public key');
+  return { key };
+}
+
 describe('finding 3: receipts and proofs come from the tiled log, not the whole log', () => {
   it('the sealer stored tiles, entry bundles and a signed checkpoint per seal, Locked', async () => {
     const names = await services.objects.list(services.config.AUDIT_BUCKET, `${tlog()}/`);
@@ -85,7 +93,7 @@ describe('finding 3: receipts and proofs come from the tiled log, not the whole 
     for (const id of [extractionIds[0] ?? '', extractionIds[4] ?? '']) {
       const reply = await callApi(`/v1/extractions/${id}/receipt`, { key: apiKey });
       expect(reply.status).toBe(200);
-      expect(verifyReceipt(reply.body, publicKeyPem).ok).toBe(true);
+      expect(verifyReceipt(reply.body, pinnedRoot()).ok).toBe(true);
     }
   });
 
