@@ -61,7 +61,7 @@ function same(actual: unknown, expected: unknown): boolean {
  * One point per expected field: a top-level value, each cell of each expected line item, and
  * the number of line items (an invented or missing row costs a point).
  */
-export function scoreAnswer(name: string, answer: unknown, expected: ExpectedFields): Score {
+function scoreAnswer(name: string, answer: unknown, expected: ExpectedFields): Score {
   const score: Score = { correct: 0, total: 0, misses: [] };
   const output = (answer ?? {}) as Record<string, unknown>;
   const check = (path: string, actual: unknown, wanted: unknown) => {
