@@ -8,12 +8,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseConfig } from '../../functions/src/config';
 import { canonicalSha256 } from '../../functions/src/evidence/canonical';
+import { contentPath } from '../../functions/src/evidence/content';
 import { ExtractionEvidenceRecordSchema } from '../../functions/src/evidence/record';
 import { replayExtraction } from '../../functions/src/extraction/replay';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { createServices, type Services } from '../../functions/src/services';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
-import { callApi, waitForTerminal, withCanary, type ExtractionBody } from '../support/api';
+import {
+  callApi,
+  eventually,
+  waitForTerminal,
+  withCanary,
+  type ExtractionBody,
+} from '../support/api';
 
 interface SchemaBody {
   name: string;
@@ -193,6 +200,38 @@ describe('finding 2: the schema the model saw is in the evidence, by version and
     expect(schema.status).toBe(200);
     expect(schema.body).toEqual(v1);
   });
+
+  it('exports the prompt and the schema beside the sealed records, named by their hashes', async () => {
+    const record = await evidenceOf(first);
+    const { AUDIT_BUCKET, AUDIT_EXPORT_PREFIX } = services.config;
+    for (const hash of [record.model.systemPromptSha256, record.output.schemaSha256 ?? '']) {
+      const name = contentPath(AUDIT_EXPORT_PREFIX, tenant.id, hash);
+      // The sealer runs on its own schedule: wait for the seal that exports this record.
+      const bytes = await eventually(
+        async () =>
+          (await services.objects.exists(AUDIT_BUCKET, name))
+            ? await services.objects.get(AUDIT_BUCKET, name)
+            : undefined,
+        60_000,
+      );
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(hash);
+    }
+    const schema = JSON.parse(
+      (
+        await services.objects.get(
+          AUDIT_BUCKET,
+          contentPath(AUDIT_EXPORT_PREFIX, tenant.id, record.output.schemaSha256 ?? ''),
+        )
+      ).toString('utf8'),
+    ) as unknown;
+    expect(schema).toEqual({
+      kind: 'custom',
+      name,
+      version: 1,
+      description: 'Purchase orders',
+      jsonSchema: v1Schema,
+    });
+  }, 90_000);
 
   it('gives built-in schemas explicit versions and hashes too', async () => {
     const invoice = (await callApi('/v1/schemas/invoice', { key })).body as SchemaBody;
