@@ -11,6 +11,7 @@ import { badRequest, conflict, forbidden, notFound, unprocessable } from '../err
 import {
   decideCosignature,
   parseWitnessVerifierKey,
+  type CosignatureDecision,
   type WitnessHead,
 } from '../evidence/cosignature';
 import { verifyConsistency } from '../evidence/merkle';
@@ -54,6 +55,22 @@ function toView(keyId: string, data: Record<string, unknown>): WitnessView {
 
 function retainUntil(services: Services, tenant: TenantProfile): Date {
   return new Date(Date.now() + retentionDays(services, tenant) * 86_400_000);
+}
+
+type CosignatureRefusal = Exclude<CosignatureDecision, { ok: true }>['code'];
+
+/** The API error of each refusal (codes spelled out: docs/api.md is checked against them). */
+function refusalError(code: CosignatureRefusal, message: string): Error {
+  switch (code) {
+    case 'unknown_witness':
+      return forbidden('unknown_witness', message);
+    case 'invalid_cosignature':
+      return unprocessable('invalid_cosignature', message);
+    case 'cosignature_not_newer':
+      return conflict('cosignature_not_newer', message);
+    case 'witness_inconsistent':
+      return conflict('witness_inconsistent', message);
+  }
 }
 
 /** Registers a witness key; the same key twice is `409 witness_exists`. */
@@ -128,12 +145,16 @@ export async function acceptCosignature(
   const db = services.platform.tenantDb(tenant);
   const doc = await db.get('witnesses', keyId);
   const key = doc ? parseWitnessVerifierKey(String(doc.vkey)) : undefined;
-  const refuse = (code: string, status: 403 | 409 | 422, message: string) => {
+  const refuse = <E extends Error>(code: CosignatureRefusal, error: E): E => {
     log('cosignature_refused', { tenantId: tenant.id, keyId, seq, code });
-    if (status === 403) return forbidden(code, message);
-    return status === 409 ? conflict(code, message) : unprocessable(code, message);
+    return error;
   };
-  if (!doc || !key) throw refuse('unknown_witness', 403, 'no witness with this key is registered');
+  if (!doc || !key) {
+    throw refuse(
+      'unknown_witness',
+      forbidden('unknown_witness', 'no witness with this key is registered'),
+    );
+  }
 
   const note = await readCheckpointNote(services, tenant.id, seq);
   const sealDoc = await db.get('seals', String(seq).padStart(6, '0'));
@@ -163,15 +184,7 @@ export async function acceptCosignature(
     verifyConsistency,
     now,
   });
-  if (!decision.ok) {
-    const status =
-      decision.code === 'unknown_witness'
-        ? 403
-        : decision.code === 'invalid_cosignature'
-          ? 422
-          : 409;
-    throw refuse(decision.code, status, decision.message);
-  }
+  if (!decision.ok) throw refuse(decision.code, refusalError(decision.code, decision.message));
 
   // The cosigned checkpoint: our signed note with the witness's line appended.
   const cosigned = `${note}${line.endsWith('\n') ? line : `${line}\n`}`;
@@ -191,8 +204,10 @@ export async function acceptCosignature(
     if ((err as { code?: unknown }).code !== 412) throw err;
     throw refuse(
       'cosignature_not_newer',
-      409,
-      `checkpoint ${String(seq)} is already cosigned by this witness`,
+      conflict(
+        'cosignature_not_newer',
+        `checkpoint ${String(seq)} is already cosigned by this witness`,
+      ),
     );
   }
   // Move the witness's head forward only from the head this decision was made against.
