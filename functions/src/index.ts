@@ -148,8 +148,9 @@ functions.cloudEvent<PubSubData>('sealer', async (event: functions.CloudEvent<Pu
   const outcomes = await sealAllTenants(getServices());
   const sealed = outcomes.filter((o) => o.seq !== null);
   log('seal_pass_completed', {
-    tenants: outcomes.length,
-    sealed: sealed.length,
+    tenants: new Set(outcomes.map((o) => o.tenantId)).size,
+    sealed: new Set(sealed.map((o) => o.tenantId)).size,
+    seals: sealed.length,
     records: sealed.reduce((n, o) => n + o.records, 0),
   });
 });

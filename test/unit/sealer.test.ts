@@ -4,7 +4,9 @@ import {
   appendToFrontier,
   frontierRoot,
   retentionDays,
+  runSealPass,
   type Frontier,
+  type SealOutcome,
 } from '../../functions/src/ledger/sealer';
 import type { Services } from '../../functions/src/services';
 
@@ -49,5 +51,98 @@ describe('evidence retention', () => {
 
   it('honours a tenant asking for longer', () => {
     expect(retentionDays(services, { retentionDays: 4000 })).toBe(4000);
+  });
+});
+
+describe('a seal pass (runSealPass): busy tenants catch up, every tenant is attempted', () => {
+  type Tenant = { id: string };
+  const outcome = (tenantId: string, seq: number | null, records: number): SealOutcome => ({
+    tenantId,
+    seq,
+    records,
+    exported: seq !== null,
+    resumed: false,
+  });
+  const failedOutcome = (tenant: Tenant, err: unknown): SealOutcome => ({
+    ...outcome(tenant.id, null, 0),
+    error: String(err),
+  });
+
+  /** A tenant with `waiting` records seals them `batch` at a time, like sealTenantEvidence. */
+  function backlog(waiting: Record<string, number>, batch: number) {
+    const left = { ...waiting };
+    const seqs: Record<string, number> = {};
+    return async (tenant: Tenant): Promise<SealOutcome> => {
+      await Promise.resolve();
+      const n = Math.min(batch, left[tenant.id] ?? 0);
+      if (n === 0) return outcome(tenant.id, null, 0);
+      left[tenant.id] = (left[tenant.id] ?? 0) - n;
+      seqs[tenant.id] = (seqs[tenant.id] ?? 0) + 1;
+      return outcome(tenant.id, seqs[tenant.id] ?? 0, n);
+    };
+  }
+
+  it('seals a tenant again while its seals are full, until its window is empty', async () => {
+    const tenants = [{ id: 'busy' }, { id: 'quiet' }];
+    const outcomes = await runSealPass(
+      tenants,
+      backlog({ busy: 25, quiet: 3 }, 10),
+      failedOutcome,
+      { fullBatch: 10 },
+    );
+    expect(outcomes.map((o) => [o.tenantId, o.seq, o.records])).toEqual([
+      ['busy', 1, 10],
+      ['busy', 2, 10],
+      ['busy', 3, 5],
+      ['quiet', 1, 3],
+    ]);
+  });
+
+  it('stops starting seals at the deadline, leaving the rest for the next pass', async () => {
+    let now = 0;
+    const seal = backlog({ busy: 100 }, 10);
+    const outcomes = await runSealPass(
+      [{ id: 'busy' }],
+      async (t) => {
+        now += 60_000;
+        return seal(t);
+      },
+      failedOutcome,
+      { fullBatch: 10, deadline: 150_000, clock: () => now },
+    );
+    expect(outcomes.map((o) => o.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('attempts every tenant when one fails, and names the failure', async () => {
+    const seal = backlog({ a: 1, c: 1 }, 10);
+    const outcomes = await runSealPass(
+      [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+      (t) => (t.id === 'b' ? Promise.reject(new Error('locked object differs')) : seal(t)),
+      failedOutcome,
+    );
+    expect(outcomes.map((o) => [o.tenantId, o.seq, o.error])).toEqual([
+      ['a', 1, undefined],
+      ['b', null, 'Error: locked object differs'],
+      ['c', 1, undefined],
+    ]);
+  });
+
+  it('runs at most `parallel` tenants at once', async () => {
+    let running = 0;
+    let most = 0;
+    const tenants = Array.from({ length: 40 }, (_, i) => ({ id: `t${String(i)}` }));
+    await runSealPass(
+      tenants,
+      async (t) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 1));
+        running--;
+        return outcome(t.id, null, 0);
+      },
+      failedOutcome,
+      { parallel: 4 },
+    );
+    expect(most).toBe(4);
   });
 });

@@ -320,31 +320,86 @@ async function exportSeal(
   }
 }
 
+/** Tenants sealed at once in a pass (docs/scale.md: one after another, ~2,000 fit a pass). */
+export const PARALLEL_TENANTS = 16;
 /**
- * One sealing pass over every tenant; a failing tenant does not stop the others and has an
- * outcome with `error` set, so callers (the CLI's exit code) can name it. Offboarded
- * tenants are included: evidence is not under the tenant's keys, and a record a worker
- * committed while the tenant was being offboarded must still reach the locked log.
+ * A pass starts no new seal after this long, leaving time to finish the ones under way before
+ * the function's timeout (540 s, terraform/modules/functions/fn-sealer.tf).
+ */
+export const PASS_BUDGET_MS = 420_000;
+
+export interface SealPassOptions {
+  parallel?: number;
+  /** Epoch ms after which no tenant starts another seal. */
+  deadline?: number;
+  /** A seal of this many records was cut at the batch limit: the tenant has more waiting. */
+  fullBatch?: number;
+  clock?: () => number;
+}
+
+/**
+ * One pass over `tenants`, `parallel` at a time. A tenant whose seal took a full batch is sealed
+ * again at once, until a seal is not full or the deadline passes: a tenant writing faster than
+ * one batch per pass would otherwise fall further behind every pass (docs/scale.md works the
+ * numbers). A tenant that fails does not stop the others. Outcomes come in tenant order, each
+ * tenant's seals in sequence.
+ */
+export async function runSealPass<T extends { id: string }>(
+  tenants: readonly T[],
+  sealOne: (tenant: T) => Promise<SealOutcome>,
+  failed: (tenant: T, err: unknown) => SealOutcome,
+  options: SealPassOptions = {},
+): Promise<SealOutcome[]> {
+  const parallel = Math.max(1, options.parallel ?? PARALLEL_TENANTS);
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+  const fullBatch = options.fullBatch ?? MAX_BATCH;
+  const clock = options.clock ?? Date.now;
+  const results: SealOutcome[][] = tenants.map(() => []);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < tenants.length; i = next++) {
+      const tenant = tenants[i];
+      const outcomes = results[i];
+      if (tenant === undefined || outcomes === undefined) continue;
+      try {
+        for (;;) {
+          const outcome = await sealOne(tenant);
+          outcomes.push(outcome);
+          if (outcome.seq === null || outcome.records < fullBatch || clock() >= deadline) break;
+        }
+      } catch (err) {
+        outcomes.push(failed(tenant, err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, tenants.length) }, lane));
+  return results.flat();
+}
+
+/**
+ * One sealing pass over every tenant (see runSealPass). Offboarded tenants are included:
+ * evidence is not under the tenant's keys, and a record a worker committed while the tenant was
+ * being offboarded must still reach the locked log.
  */
 export async function sealAllTenants(
   services: Services,
   now: Date = new Date(),
 ): Promise<SealOutcome[]> {
-  const outcomes: SealOutcome[] = [];
-  for (const tenant of await services.platform.listTenants()) {
-    try {
-      outcomes.push(await sealTenantEvidence(services, tenant, now));
-    } catch (err) {
+  const tenants = await services.platform.listTenants();
+  return runSealPass(
+    tenants,
+    (tenant) => sealTenantEvidence(services, tenant, now),
+    (tenant, err) => {
       log('seal_failed', { tenantId: tenant.id, ...errorFields(err) });
-      outcomes.push({
+      return {
         tenantId: tenant.id,
         seq: null,
         records: 0,
         exported: false,
         resumed: false,
         error: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
-  return outcomes;
+      };
+    },
+    { deadline: Date.now() + PASS_BUDGET_MS },
+  );
 }
