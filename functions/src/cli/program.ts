@@ -9,6 +9,7 @@ import { registerEvidenceCommands } from './evidence';
 import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
 import { registerSealCommand } from './seal';
+import { registerSubprocessorCommands } from './subprocessors';
 import { registerTenantCommands } from './tenant';
 
 export function buildProgram(io: CliIo = defaultIo): Command {
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerSealCommand(program, io);
   registerAuditCommands(program, io);
   registerKeyCommands(program, io);
+  registerSubprocessorCommands(program, io);
   return program;
 }
 

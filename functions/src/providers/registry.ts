@@ -14,6 +14,8 @@ interface ProviderEntry {
   create(config: Config): LlmProvider;
   /** The structured output inside a stored raw response, read as the adapter read it. */
   readOutput(raw: string): { outputText: string | null };
+  /** The host its SDK calls with no base URL set; the sub-processor gate checks it is listed. */
+  host: string;
 }
 
 const REGISTRY: Record<ProviderName, ProviderEntry> = {
@@ -26,6 +28,7 @@ const REGISTRY: Record<ProviderName, ProviderEntry> = {
         ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
       }),
     readOutput: (raw) => readOpenAiOutput(JSON.parse(raw) as OpenAI.ChatCompletion),
+    host: 'api.openai.com', // openai client.js: baseURL || `https://api.openai.com/v1`
   },
   anthropic: {
     create: (config) =>
@@ -36,6 +39,7 @@ const REGISTRY: Record<ProviderName, ProviderEntry> = {
         ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
       }),
     readOutput: (raw) => readAnthropicOutput(JSON.parse(raw) as Anthropic.Message),
+    host: 'api.anthropic.com', // @anthropic-ai/sdk client.js: baseURL || `https://api.anthropic.com`
   },
 };
 
@@ -50,6 +54,11 @@ export function createProviders(config: Config): Record<ProviderName, LlmProvide
 /** The structured output text of a stored raw response of `provider`. */
 export function readStoredOutput(provider: ProviderName, raw: string): string | null {
   return REGISTRY[provider].readOutput(raw).outputText;
+}
+
+/** The production host of each provider, for the sub-processor gate (`subprocessors check`). */
+export function providerHosts(): Record<ProviderName, string> {
+  return byProvider((name) => REGISTRY[name].host);
 }
 
 /** The model alias each provider is configured with, for the provider plan's defaults. */

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { AppError } from '../errors';
+import { diffRegistries, type SubprocessorChange } from './diff';
 import { parseRegistry, type RegistryFile, type SubprocessorRegistry } from './registry';
 
 /** The registry folder, relative to the repository root. */
@@ -87,4 +88,23 @@ export function registryHistory(repoDir: string, ref = 'HEAD'): RegistryCommit[]
         parent: parents.split(' ')[0] || null,
       };
     });
+}
+
+/** One commit that changed the registry, and what it changed. */
+export interface ChangelogEntry extends RegistryCommit {
+  changes: SubprocessorChange[];
+}
+
+/**
+ * The registry's history, newest first: each commit that changed `subprocessors/`, diffed
+ * against its first parent. Commits that changed no entry (comments, formatting) are left out.
+ */
+export function registryChangelog(repoDir: string, ref = 'HEAD'): ChangelogEntry[] {
+  const entries: ChangelogEntry[] = [];
+  for (const c of registryHistory(repoDir, ref)) {
+    const before = c.parent ? registryAt(repoDir, c.parent) : parseRegistry([]);
+    const { changes } = diffRegistries(before, registryAt(repoDir, c.commit));
+    if (changes.length > 0) entries.push({ ...c, changes });
+  }
+  return entries;
 }
