@@ -3,7 +3,13 @@
  * stands must keep its promises to customers, and agree with the hosts the code can reach.
  * Checked on the whole registry, not on a diff, so no order of commits dodges a rule.
  */
-import { addDays, inForceOn, REGISTRY_ESTABLISHED, type SubprocessorRegistry } from './registry';
+import {
+  addDays,
+  GRANDFATHERED_IDS,
+  inForceOn,
+  REGISTRY_ESTABLISHED,
+  type SubprocessorRegistry,
+} from './registry';
 
 /** A host the code can connect to, and where the code does so. */
 export interface CodeHost {
@@ -56,11 +62,11 @@ export function checkRegistry({
     if (e.grandfathered !== undefined) {
       // Grandfathering exempts from the notice period only what was in force before the
       // registry existed: a later vendor cannot claim it.
-      if (e.effective > REGISTRY_ESTABLISHED) {
+      if (e.effective > REGISTRY_ESTABLISHED || !GRANDFATHERED_IDS.includes(e.id)) {
         findings.push({
           rule: 'grandfathered_after_registry',
           id: e.id,
-          message: `${e.id} is grandfathered but takes effect on ${e.effective}, after the registry was established (${REGISTRY_ESTABLISHED})`,
+          message: `${e.id} is grandfathered, but only ${GRANDFATHERED_IDS.join(', ')}, in force when the registry was established (${REGISTRY_ESTABLISHED}), may be`,
         });
       }
     } else {

@@ -18,6 +18,12 @@ import { AppError } from '../errors';
  */
 export const REGISTRY_ESTABLISHED = '2026-11-26';
 
+/**
+ * The vendors in force when the registry was established: the single-file registry of 35859c0
+ * listed exactly these. The list closes grandfathering, so a backdated new entry cannot claim it.
+ */
+export const GRANDFATHERED_IDS: readonly string[] = ['anthropic', 'google-cloud', 'openai'];
+
 /** Days between telling customers about a change and the change taking effect. */
 export const DEFAULT_NOTICE_DAYS = 30;
 
