@@ -9,6 +9,11 @@ import { log } from '../logging';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
 import { defaultModels } from '../providers/registry';
 import type { Services } from '../services';
+import {
+  runtimeRegistry,
+  type SubprocessorNotActiveError,
+  type SubprocessorRegistry,
+} from '../subprocessors/registry';
 import type { TenantProfile } from '../tenancy/platform';
 import { backoffDelayMs, type BackoffPolicy } from '../util/backoff';
 import type { runSteps } from './postprocess/registry';
@@ -96,6 +101,7 @@ export async function callModels(
   request: ModelRequest,
   postprocess: (raw: string) => PostProcessed,
   ids: { tenantId: string; extractionId: string },
+  registry: SubprocessorRegistry = runtimeRegistry(),
 ): Promise<Completion> {
   const { config } = services;
   const plan = providerPlan(tenant, request.schemaName, defaultModels(services.providers));
@@ -106,7 +112,19 @@ export async function callModels(
   };
   const attempts: Attempt[] = [];
   let lastOutcome: Outcome = 'error';
+  let refused: SubprocessorNotActiveError | undefined;
   for (const step of plan) {
+    // A vendor not in force today (docs/subprocessors.md) is never sent the document.
+    const refusal = registry.refusal(step.provider, new Date());
+    if (refusal) {
+      refused ??= refusal;
+      log('subprocessor_refused', {
+        ...ids,
+        provider: step.provider,
+        status: refusal.registryStatus,
+      });
+      continue;
+    }
     const provider = services.providers[step.provider];
     for (let i = 0; i <= config.LLM_MAX_RETRIES; i++) {
       const context: AttemptContext = { step, started: Date.now(), attempts, ids };
@@ -123,6 +141,9 @@ export async function callModels(
         await sleep(failure.waitMs);
       }
     }
+  }
+  if (refused && attempts.length === 0) {
+    throw new TerminalExtractionError(refused.code, refused.message);
   }
   const code = lastOutcome === 'invalid_output' ? 'invalid_model_output' : 'provider_unavailable';
   throw new TerminalExtractionError(

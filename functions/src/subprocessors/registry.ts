@@ -187,13 +187,32 @@ export class SubprocessorRegistry {
     return this.entries.filter((e) => inForceOn(e, day));
   }
 
-  /** Throws SubprocessorNotActiveError unless `id` is in force on the day of `date`. */
-  assertActive(id: string, date: Date): Subprocessor {
+  /** Why `id` may not be sent data on the day of `date`; undefined when it may. */
+  refusal(id: string, date: Date): SubprocessorNotActiveError | undefined {
     const entry = this.byId.get(id);
     const day = dayOf(date);
-    if (!entry) throw new SubprocessorNotActiveError(id, day, 'unregistered');
-    if (!inForceOn(entry, day)) throw new SubprocessorNotActiveError(id, day, entry.status);
-    return entry;
+    if (!entry) return new SubprocessorNotActiveError(id, day, 'unregistered');
+    if (!inForceOn(entry, day)) return new SubprocessorNotActiveError(id, day, entry.status);
+    return undefined;
+  }
+
+  /** Throws SubprocessorNotActiveError unless `id` is in force on the day of `date`. */
+  assertActive(id: string, date: Date): Subprocessor {
+    const refusal = this.refusal(id, date);
+    if (refusal) throw refusal;
+    return this.byId.get(id) as Subprocessor;
+  }
+
+  /**
+   * The sub-processors that processed one request, for its evidence record: every vendor
+   * engaged for every request (hosting) in force that day, and each provider it was sent to.
+   */
+  processorsOf(providersCalled: readonly string[], date: Date): string[] {
+    const day = dayOf(date);
+    const hosting = this.entries
+      .filter((e) => e.engagedFor === 'every-request' && inForceOn(e, day))
+      .map((e) => e.id);
+    return [...new Set([...hosting, ...providersCalled])].sort();
   }
 
   /** The entry whose `hosts` list `host`, if any. */
