@@ -102,9 +102,20 @@ export interface ChangelogEntry extends RegistryCommit {
 export function registryChangelog(repoDir: string, ref = 'HEAD'): ChangelogEntry[] {
   const entries: ChangelogEntry[] = [];
   for (const c of registryHistory(repoDir, ref)) {
-    const before = c.parent ? registryAt(repoDir, c.parent) : parseRegistry([]);
+    const before = c.parent ? registryAtParent(repoDir, c.parent) : parseRegistry([]);
     const { changes } = diffRegistries(before, registryAt(repoDir, c.commit));
     if (changes.length > 0) entries.push({ ...c, changes });
   }
   return entries;
+}
+
+/** A parent's registry; in a shallow clone the oldest commits' parents are absent: empty. */
+function registryAtParent(repoDir: string, parent: string): SubprocessorRegistry {
+  try {
+    resolveRef(repoDir, parent);
+  } catch (err) {
+    if (err instanceof GitReadError) return parseRegistry([]);
+    throw err;
+  }
+  return registryAt(repoDir, parent);
 }
