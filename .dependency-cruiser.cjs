@@ -3,6 +3,7 @@
 //
 //   foundation   config.ts, errors.ts, logging.ts, util/
 //   evidence/    the evidence format, proofs and offline verification (what an auditor runs)
+//   subprocessors/ the sub-processor registry: data (YAML + zod) the layers above read
 //   adapters     tenancy/ (Firestore, identity), storage/, providers/ (LLM SDKs)
 //   crypto/      envelope encryption, KMS, sealed objects
 //   services.ts  the clients of one function instance
@@ -15,6 +16,7 @@
 const SRC = '^functions/src/';
 const FOUNDATION = `${SRC}(config|errors|logging)\\.ts$|${SRC}util/`;
 const EVIDENCE = `${SRC}evidence/`;
+const SUBPROCESSORS = `${SRC}subprocessors/`;
 const ADAPTERS = `${SRC}(tenancy|storage|providers)/`;
 const CRYPTO = `${SRC}crypto/`;
 const SERVICES = `${SRC}services\\.ts$`;
@@ -45,6 +47,14 @@ module.exports = {
       'The evidence format and its verifier run on an auditor machine with nothing but the export.',
       EVIDENCE,
       `${SRC}(?!evidence/|util/|errors\\.ts$)`,
+    ),
+    layer(
+      'subprocessors-registry-is-data',
+      'The sub-processor registry is data: the providers layer reads it to refuse a vendor not in ' +
+        'force on the call date, the pipeline to name who processed a request, the CLI to check, ' +
+        'diff and publish it. So it sits just above the foundation and imports nothing else of ours.',
+      SUBPROCESSORS,
+      `${SRC}(?!subprocessors/|(config|errors|logging)\\.ts$|util/)`,
     ),
     {
       name: 'evidence-needs-no-cloud-client',

@@ -15,6 +15,7 @@ const EVENTS = {
   extraction_failed: 'WARNING',
   extraction_redelivered: 'INFO',
   provider_attempt_failed: 'WARNING',
+  subprocessor_refused: 'ERROR',
   evidence_written: 'INFO',
   evidence_sealed: 'INFO',
   seal_failed: 'ERROR',

@@ -26,6 +26,8 @@ const HostPort = z.string().regex(/^[^:/\s]+:\d+$/, 'host:port');
 export const StackFileSchema = z.object({
   apiUrl: z.url(),
   opsUrl: z.url(),
+  /** The sub-processor trust page (`provenant subprocessors build`), served from `.local/`. */
+  trustPage: z.url(),
   projectId: z.string().min(1),
   tenants: z.array(z.object({ id: z.string().min(1), apiKey: z.string().min(1) })),
   emulators: z.object({

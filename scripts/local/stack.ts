@@ -32,6 +32,7 @@ import {
   type ManagedProcess,
 } from './processes';
 import { stackEnvironment, writeStackFile, removeStackFile, type StackFile } from './stack-file';
+import { startTrustPage } from './trust-page';
 
 export const PROJECT_ID = 'demo-provenant';
 export const DEMO_TENANTS = [
@@ -67,7 +68,8 @@ type PortName =
   | 'ops'
   | 'extractWorker'
   | 'deadLetterWorker'
-  | 'notifier';
+  | 'notifier'
+  | 'trustPage';
 
 /** `npm start`'s fixed ports (firebase.json agrees for the Firebase ones). */
 const DEV_PORTS: Record<PortName, number> = {
@@ -85,6 +87,7 @@ const DEV_PORTS: Record<PortName, number> = {
   sealer: 8084,
   deadLetterWorker: 8086,
   notifier: 8087,
+  trustPage: 8088,
 };
 
 export interface StackOptions {
@@ -208,6 +211,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       startLlmEmulator({ port: ports.llm }),
     ]);
     servers.push(storage, kms, llm);
+    const trustPage = await startTrustPage({
+      root: options.root,
+      outDir: path.join(options.stateDir, 'trust-page'),
+      port: ports.trustPage,
+    });
+    servers.push(trustPage);
     await Promise.all([firestore.ready, pubsub.ready]);
     progress(
       `Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`,
@@ -216,6 +225,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const base: Omit<StackFile, 'tenants' | 'people'> = {
       apiUrl: `http://127.0.0.1:${String(ports.api)}`,
       opsUrl: `http://127.0.0.1:${String(ports.ops)}`,
+      trustPage: `${trustPage.url}/`,
       projectId: PROJECT_ID,
       emulators: {
         firestore: `127.0.0.1:${String(ports.firestore)}`,

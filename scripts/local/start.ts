@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   const tenant = stack.tenants[0];
   say(`ready. Stack file: ${running.stackFile}; logs: ${running.logDir}`);
   say(`api ${stack.apiUrl}  ops ${stack.opsUrl}  project ${stack.projectId}`);
+  say(`sub-processor trust page ${stack.trustPage}`);
   for (const t of stack.tenants) say(`tenant ${t.id}: API key ${t.apiKey}`);
   if (tenant) {
     process.stdout.write(`

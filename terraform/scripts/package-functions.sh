@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stages the functions' source for `terraform apply` (modules/functions/source.tf zips it):
 #   build/functions/   the compiled code (package.json `main` points into it)
+#   subprocessors/     the sub-processor registry, enforced on every provider call
 #   package.json       without `scripts` and `devDependencies`: Cloud Build's `npm ci` must
 #                      neither run `prepare` (tsc is a devDependency) nor install the dev tools
 #   package-lock.json  pruned to the production dependencies, at the versions the repository locks
@@ -19,6 +20,9 @@ test -f build/functions/src/index.js || {
 rm -rf "$out"
 mkdir -p "$out/build"
 cp -R build/functions "$out/build/functions"
+# The sub-processor registry the functions enforce at runtime (subprocessors/registry.ts finds
+# it beside package.json).
+cp -R subprocessors "$out/subprocessors"
 cp package-lock.json "$out/package-lock.json"
 node -e '
   const fs = require("node:fs");

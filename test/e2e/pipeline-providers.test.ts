@@ -118,7 +118,7 @@ describe('providers', () => {
     const record = await attemptsOf(apiKey, done);
     expect(record.model.provider).toBe('anthropic');
     expect(record.model.modelVersion).toBe('claude-sonnet-5-5');
-    expect(record.subprocessors).toEqual(['anthropic']);
+    expect(record.subprocessors).toEqual(['anthropic', 'google-cloud']);
     expect(record.response.attempts).toEqual([
       expect.objectContaining({
         provider: 'anthropic',

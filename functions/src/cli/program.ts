@@ -10,6 +10,7 @@ import { registerEvidenceCommands } from './evidence';
 import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
 import { registerSealCommand } from './seal';
+import { registerSubprocessorCommands } from './subprocessors';
 import { registerTenantCommands } from './tenant';
 
 export function buildProgram(io: CliIo = defaultIo): Command {
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerAuditCommands(program, io);
   registerKeyCommands(program, io);
   registerAccessReviewCommand(program, io);
+  registerSubprocessorCommands(program, io);
   return program;
 }
 

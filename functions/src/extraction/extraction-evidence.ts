@@ -6,6 +6,7 @@
 import { commitment, type DataKey } from '../crypto/envelope';
 import type { Actor } from '../evidence/actor';
 import { evidenceIdFor, type ExtractionEvidenceBody } from '../evidence/record';
+import { runtimeRegistry } from '../subprocessors/registry';
 import type { DocData } from '../tenancy/firestore';
 import type { Completion } from './model-calls';
 import type { BuiltPrompt } from './prompt';
@@ -74,6 +75,10 @@ export function extractionEvidenceBody({
       schemaSha256: schema.sha256,
     },
     actor,
-    subprocessors: [response.provider],
+    // Who processed this request: hosting, and every provider it was sent to, by registry id.
+    subprocessors: runtimeRegistry().processorsOf(
+      completion.attempts.map((a) => a.provider),
+      new Date(),
+    ),
   };
 }

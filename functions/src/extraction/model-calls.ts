@@ -9,6 +9,11 @@ import { log } from '../logging';
 import type { LlmProvider, ProviderRequest, ProviderResponse } from '../providers/provider';
 import { defaultModels, tenantModelProblem } from '../providers/registry';
 import type { Services } from '../services';
+import {
+  runtimeRegistry,
+  type SubprocessorNotActiveError,
+  type SubprocessorRegistry,
+} from '../subprocessors/registry';
 import type { TenantProfile } from '../tenancy/platform';
 import { backoffDelayMs, type BackoffPolicy } from '../util/backoff';
 import type { runSteps } from './postprocess/registry';
@@ -120,6 +125,7 @@ export async function callModels(
   request: ModelRequest,
   postprocess: (raw: string) => PostProcessed,
   ids: { tenantId: string; extractionId: string },
+  registry: SubprocessorRegistry = runtimeRegistry(),
 ): Promise<Completion> {
   const { config } = services;
   const plan = providerPlan(tenant, request.schemaName, defaultModels(services.providers));
@@ -130,7 +136,19 @@ export async function callModels(
   };
   const attempts: Attempt[] = [];
   let lastOutcome: Outcome = 'error';
+  let refused: SubprocessorNotActiveError | undefined;
   for (const step of plan) {
+    // A vendor not in force today (docs/subprocessors.md) is never sent the document.
+    const refusal = registry.refusal(step.provider, new Date());
+    if (refusal) {
+      refused ??= refusal;
+      log('subprocessor_refused', {
+        ...ids,
+        provider: step.provider,
+        status: refusal.registryStatus,
+      });
+      continue;
+    }
     const provider = services.providers[step.provider];
     const capabilities = provider.capabilities(step.model);
     const problem = tenantModelProblem(step.provider, step.model);
@@ -196,6 +214,9 @@ export async function callModels(
         await sleep(failure.waitMs);
       }
     }
+  }
+  if (refused && attempts.length === 0) {
+    throw new TerminalExtractionError(refused.code, refused.message);
   }
   const code = FAILURE_CODES[lastOutcome] ?? 'provider_unavailable';
   throw new TerminalExtractionError(

@@ -40,6 +40,8 @@ interface ProviderEntry {
   readOutput(raw: string): { outputText: string | null };
   /** What a failed call means, or undefined when the error is not this provider's. */
   classifyError(err: unknown, now: number): ClassifiedFailure | undefined;
+  /** The host its SDK calls with no base URL set; the sub-processor gate checks it is listed. */
+  host: string;
 }
 
 const REGISTRY: Record<ProviderName, ProviderEntry> = {
@@ -56,6 +58,7 @@ const REGISTRY: Record<ProviderName, ProviderEntry> = {
     retirements: OPENAI_RETIREMENTS,
     readOutput: (raw) => readOpenAiOutput(JSON.parse(raw) as OpenAI.ChatCompletion),
     classifyError: classifyOpenAiError,
+    host: 'api.openai.com', // openai client.js: baseURL || `https://api.openai.com/v1`
   },
   anthropic: {
     create: (config) =>
@@ -70,6 +73,7 @@ const REGISTRY: Record<ProviderName, ProviderEntry> = {
     retirements: ANTHROPIC_RETIREMENTS,
     readOutput: (raw) => readAnthropicOutput(JSON.parse(raw) as Anthropic.Message),
     classifyError: classifyAnthropicError,
+    host: 'api.anthropic.com', // @anthropic-ai/sdk client.js: baseURL || `https://api.anthropic.com`
   },
 };
 
@@ -131,6 +135,11 @@ export function classifyProviderFailure(
     if (failure) return failure;
   }
   return undefined;
+}
+
+/** The production host of each provider, for the sub-processor gate (`subprocessors check`). */
+export function providerHosts(): Record<ProviderName, string> {
+  return byProvider((name) => REGISTRY[name].host);
 }
 
 /** The model alias each provider is configured with, for the provider plan's defaults. */
