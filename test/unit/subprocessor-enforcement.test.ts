@@ -27,25 +27,41 @@ function registryWith(id: string, change: Partial<Subprocessor>): SubprocessorRe
   );
 }
 
+/** The platform default models (config.ts): ones the capability tables know. */
+const MODELS: Record<ProviderName, string> = {
+  openai: 'gpt-4o-mini',
+  anthropic: 'claude-sonnet-5-5',
+};
+
 /** A provider port that answers and counts the requests it was sent. */
 function provider(name: ProviderName): LlmProvider & { sent: number } {
   const p = {
     name,
-    model: `${name}-model`,
+    model: MODELS[name],
     params: {},
     settings: {},
     sent: 0,
+    capabilities: () => ({
+      temperature: true,
+      maxTokensParam: 'max_tokens' as const,
+      maxOutputTokens: 4096,
+      structuredOutput: 'json_schema' as const,
+      vision: false,
+    }),
+    requestSha256: () => '0'.repeat(64),
     complete(): Promise<ProviderResponse> {
       p.sent++;
       return Promise.resolve({
         provider: name,
-        model: `${name}-model`,
-        modelVersion: `${name}-model-1`,
+        model: MODELS[name],
+        modelVersion: `${MODELS[name]}-1`,
         outputText: '{}',
         refusal: null,
         raw: '{}',
         usage: { inputTokens: 1, outputTokens: 1 },
         providerRequestId: null,
+        truncated: false,
+        params: {},
       });
     },
   };
@@ -60,6 +76,7 @@ function setup(primary: ProviderName, fallback: ProviderName | null) {
       LLM_RETRY_BASE_MS: 1,
       LLM_RETRY_MAX_BACKOFF_MS: 1,
       LLM_RETRY_AFTER_CAP_MS: 0,
+      LLM_MAX_OUTPUT_TOKENS: 4096,
     },
     providers,
   } as unknown as Services;
@@ -68,7 +85,13 @@ function setup(primary: ProviderName, fallback: ProviderName | null) {
     callModels(
       services,
       tenant,
-      { system: 's', documentText: 'd', schemaName: 'invoice', jsonSchema: {} },
+      {
+        system: 's',
+        documentText: 'd',
+        schemaName: 'invoice',
+        jsonSchema: {},
+        documentCommitment: 'c',
+      },
       () => ({ result: {}, records: [] }) as never,
       { tenantId: 't', extractionId: 'e' },
       registry,
