@@ -65,7 +65,9 @@ export function startAuthEmulator(opts: {
         const parsed = JSON.parse(body) as { authEmulator?: { ready?: boolean } };
         return parsed.authEmulator?.ready === true;
       }),
-    90_000,
+    // firebase-tools starts a JVM-free Node emulator but loads its whole CLI first: on a busy
+    // 2-core machine (load ~25) that took more than 90 s, so the budget is generous.
+    180_000,
   );
   return { process: proc, ready };
 }
