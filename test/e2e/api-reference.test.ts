@@ -234,7 +234,14 @@ describe('the audit bucket and the platform public key', () => {
               .replace(/\./g, '\\.')
               .replace('{tenantId}', tenantId)
               .replace('{yyyy}/{mm}/{dd}', '\\d{4}/\\d{2}/\\d{2}')
-              .replace('{seq}', '\\d{6}')}$`,
+              .replace('{seq}', '\\d{6}')
+              .replace('{sha256}', '[0-9a-f]{64}')
+              // docs/witness.md: tile/<L>/<N>[.p/<W>], tile/entries/…, checkpoints/{seq6},
+              // witnesses/{keyId}.vkey, cosignatures/{keyId}/{seq6}
+              .replace(
+                '{tlogPath}',
+                '(tile/(entries|\\d+)(/x\\d{3})*/\\d{3}(\\.p/\\d+)?|checkpoints/\\d{6}|witnesses/[0-9a-f]+\\.vkey|cosignatures/[0-9a-f]+/\\d{6})',
+              )}$`,
           ),
       );
     const storage = new Storage({

@@ -163,6 +163,7 @@ describe('the exported log', () => {
           'verify',
           `gs://${services.config.AUDIT_BUCKET}/${services.config.AUDIT_EXPORT_PREFIX}`,
           '--json',
+          ...trustRoot(),
         ],
         verified,
       ),
@@ -258,7 +259,15 @@ describe('receipts, checkpoints and consistency', () => {
     const cli = captureCli();
     expect(
       await runCli(
-        ['audit', 'consistency', tenant.id, String(first.seq), String(last.seq), '--json'],
+        [
+          'audit',
+          'consistency',
+          tenant.id,
+          String(first.seq),
+          String(last.seq),
+          '--json',
+          ...trustRoot(),
+        ],
         cli,
       ),
     ).toBe(0);
