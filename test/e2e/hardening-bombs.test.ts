@@ -58,10 +58,15 @@ function send(
   return new Promise((resolve, reject) => {
     const state = { answered: false };
     // A connection of its own, closed after the answer: nothing left open when the file ends.
+    // It is kept alive as Google's front end keeps its connections to the function alive: with
+    // `agent: false` the client asks for `Connection: close`, so Node closes the socket right
+    // after an early 413 while this client is still writing, and the reset can reach the client
+    // before the answer does (write EPIPE, once in a CI run). Production never sees that close.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const req = http.request(url, {
       method: options.method ?? 'POST',
       headers: options.headers ?? {},
-      agent: false,
+      agent,
     });
     const answer = new Promise<void>((done) => {
       req.on('response', (res) => {
@@ -70,6 +75,7 @@ function send(
         const parts: Buffer[] = [];
         res.on('data', (chunk: Buffer) => parts.push(chunk));
         res.on('end', () => {
+          agent.destroy();
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
@@ -80,7 +86,10 @@ function send(
     });
     // The server may answer before the body is sent and close; only a missing answer fails.
     req.on('error', (err) => {
-      if (!state.answered) reject(err);
+      if (!state.answered) {
+        agent.destroy();
+        reject(err);
+      }
     });
     void (async () => {
       if (options.chunks) {
