@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { rootHash } from '../../functions/src/evidence/merkle';
+import { nodeHash, rootHash } from '../../functions/src/evidence/merkle';
 import {
+  appendLeaves,
   appendToFrontier,
   frontierRoot,
   retentionDays,
@@ -38,6 +39,63 @@ describe('the sealer frontier (appending to the log without re-reading old leave
       b = appendToFrontier(b, leaf(i === 6 ? 600 : i));
     }
     expect(frontierRoot(a).equals(frontierRoot(b))).toBe(false);
+  });
+});
+
+/** RFC 6962 section 2.1 written out plainly, sharing no code with the module under test. */
+function referenceRoot(leaves: readonly Buffer[]): Buffer {
+  if (leaves.length === 0) return createHash('sha256').digest();
+  if (leaves.length === 1) return leaves[0] as Buffer;
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return createHash('sha256')
+    .update(Buffer.from([0x01]))
+    .update(referenceRoot(leaves.slice(0, k)))
+    .update(referenceRoot(leaves.slice(k)))
+    .digest();
+}
+
+describe('the optimized sealing fold yields the same bytes as the reference', () => {
+  it('gives the stored frontier and root of one-leaf-at-a-time appends, in batches of any size', () => {
+    const leaves = Array.from({ length: 610 }, (_, i) => leaf(i));
+    // Batches that start and end on and off perfect-subtree boundaries, as successive seals do.
+    const batches = [1, 2, 5, 8, 64, 100, 127, 128, 145, 0, 30];
+    let reference: Frontier = { size: 0, nodes: [] };
+    let optimized: Frontier = { size: 0, nodes: [] };
+    let at = 0;
+    for (const count of batches) {
+      const batch = leaves.slice(at, at + count);
+      at += count;
+      for (const l of batch) reference = appendToFrontier(reference, l);
+      // Through JSON, as the frontier is stored in the seal document and read by the next seal.
+      optimized = appendLeaves(JSON.parse(JSON.stringify(optimized)) as Frontier, batch);
+      expect(optimized).toEqual(reference);
+      expect(frontierRoot(optimized).toString('hex')).toBe(
+        referenceRoot(leaves.slice(0, at)).toString('hex'),
+      );
+    }
+    expect(at).toBe(leaves.length);
+  });
+
+  it('hashes interior nodes as SHA-256(0x01 || left || right), whatever the buffers share', () => {
+    const backing = Buffer.concat([leaf(1), leaf(2)]);
+    const left = backing.subarray(0, 32);
+    const right = backing.subarray(32);
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0x01]), left, right]))
+      .digest();
+    const first = nodeHash(left, right);
+    expect(first.toString('hex')).toBe(expected.toString('hex'));
+    // The result is not a view of a reused buffer: a later call leaves it unchanged.
+    nodeHash(right, left);
+    expect(first.toString('hex')).toBe(expected.toString('hex'));
+    // Inputs that are not 32 bytes take the general path and still hash the concatenation.
+    const short = Buffer.from('ab');
+    expect(nodeHash(short, right).toString('hex')).toBe(
+      createHash('sha256')
+        .update(Buffer.concat([Buffer.from([0x01]), short, right]))
+        .digest('hex'),
+    );
   });
 });
 

@@ -21,9 +21,21 @@ export function leafHash(data: Buffer): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
 }
 
+/**
+ * The 65 input bytes of an interior node, reused: one `update` over one buffer costs a third of
+ * three `update` calls (each crosses into OpenSSL), and sealing is almost only node hashes.
+ * Safe to share because hashing is synchronous and copies nothing it is given.
+ */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
+
 /** Interior node hash: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  }
+  left.copy(NODE_INPUT, 1);
+  right.copy(NODE_INPUT, 1 + HASH_SIZE);
+  return createHash('sha256').update(NODE_INPUT).digest();
 }
 
 /** The root of the empty tree, SHA-256(""). Returns a fresh copy so callers cannot mutate it. */
