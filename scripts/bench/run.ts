@@ -7,10 +7,12 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { captureBench } from './capture';
 import { envelopeBench, proofBench, sealBench, streamMemoryBench } from './cpu';
 import { formatEntries, type BenchEntry } from './entries';
 import { formatKmsCache, runKmsCacheBench } from './kms-cache';
 import { formatReceiptTiles, receiptTilesEntries, runReceiptTilesBench } from './receipt-tiles';
+import { verifyBench } from './verify';
 
 const progress = (line: string) =>
   process.stderr.write(process.stderr.isTTY ? `\r${line}\u001b[K` : `${line}\n`);
@@ -24,6 +26,11 @@ interface Benchmark {
 const entriesOnly = (entries: BenchEntry[]) => ({ lines: formatEntries(entries), entries });
 
 const BENCHMARKS: Benchmark[] = [
+  {
+    key: 'capture',
+    name: 'capture: evidence capture CPU of one typical invoice (scripts/bench/capture.ts)',
+    run: () => Promise.resolve(entriesOnly(captureBench(progress))),
+  },
   {
     key: 'seal',
     name: 'seal: folding 1M leaf hashes into the log (scripts/bench/cpu.ts)',
@@ -68,6 +75,11 @@ const BENCHMARKS: Benchmark[] = [
       const rows = await runReceiptTilesBench(progress);
       return { lines: formatReceiptTiles(rows), entries: receiptTilesEntries(rows) };
     },
+  },
+  {
+    key: 'verify',
+    name: 'verify: audit verify of an export of 100k records (scripts/bench/verify.ts)',
+    run: async () => entriesOnly(await verifyBench(progress)),
   },
 ];
 

@@ -67,7 +67,7 @@ export function appendToFrontier(frontier: Frontier, leaf: Buffer): Frontier {
  */
 export function appendLeaves(frontier: Frontier, leaves: Iterable<Buffer>): Frontier {
   const sizes = frontier.nodes.map((n) => n.size);
-  const hashes = frontier.nodes.map((n) => Buffer.from(n.hash, 'hex'));
+  const hashes: Buffer[] = frontier.nodes.map((n) => Buffer.from(n.hash, 'hex'));
   let size = frontier.size;
   for (const leaf of leaves) {
     let hash = leaf;
