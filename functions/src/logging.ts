@@ -14,6 +14,8 @@ const EVENTS = {
   extraction_succeeded: 'INFO',
   extraction_failed: 'WARNING',
   extraction_redelivered: 'INFO',
+  /** Per-stage durations of one submission (`side: 'api'`) or one worker run (`'worker'`). */
+  stage_timings: 'DEBUG',
   provider_attempt_failed: 'WARNING',
   subprocessor_refused: 'ERROR',
   evidence_written: 'INFO',

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { captureBench } from './capture';
 import { envelopeBench, proofBench, sealBench, streamMemoryBench } from './cpu';
+import { runE2eBench } from './e2e';
 import { formatEntries, type BenchEntry } from './entries';
 import { formatKmsCache, runKmsCacheBench } from './kms-cache';
 import { formatReceiptTiles, receiptTilesEntries, runReceiptTilesBench } from './receipt-tiles';
@@ -80,6 +81,14 @@ const BENCHMARKS: Benchmark[] = [
     key: 'verify',
     name: 'verify: audit verify of an export of 100k records (scripts/bench/verify.ts)',
     run: async () => entriesOnly(await verifyBench(progress)),
+  },
+  {
+    key: 'e2e',
+    name: 'e2e: the local stack end to end at 1, 8 and 32 clients (scripts/bench/e2e.ts)',
+    run: async () => {
+      const { entries, lines } = await runE2eBench(progress);
+      return { lines: [...lines, ...formatEntries(entries)], entries };
+    },
   },
 ];
 

@@ -5,6 +5,7 @@
  * deleting that document is erasure, after which `openDataKey` answers undefined and an
  * object read answers `ObjectErasedError`.
  */
+import type { StageTimer } from '../stage-timer';
 import { z } from 'zod';
 import type { ObjectStore } from '../storage/object-store';
 import { parseGsUri } from '../storage/object-store';
@@ -87,14 +88,18 @@ export async function sealAndPut(
   location: { bucket: string; name: string },
   plaintext: Buffer,
   format: 'chunked' | 'single',
+  timer?: StageTimer,
 ): Promise<{ dataKey: DataKey; wrapped: WrappedDataKey; uri: string }> {
   const { dataKey, wrapped } = await services.keys.newDataKey(tenant, ref);
+  timer?.lap('keys');
   const aad = objectAad(tenant.id, ref);
   const sealed =
     format === 'chunked'
       ? sealLarge(dataKey.key, aad, plaintext)
       : sealBytes(dataKey.key, aad, plaintext);
+  timer?.lap('encryption');
   const uri = await services.objects.putNew(location.bucket, location.name, sealed);
+  timer?.lap('storage');
   return { dataKey, wrapped, uri };
 }
 
@@ -105,13 +110,18 @@ export async function openStoredObject(
   db: TenantDb,
   ref: ObjectRef,
   uri: string,
+  timer?: StageTimer,
 ): Promise<{ key: DataKey; plaintext: Buffer }> {
   const key = await openDataKey(services.keys, tenant, db, ref);
+  timer?.lap('keys');
   if (!key) throw new ObjectErasedError(ref);
   const { bucket, name } = parseGsUri(uri);
   const sealed = await services.objects.get(bucket, name).catch((err: unknown) => {
     if ((err as { code?: unknown }).code === 404) throw new ObjectErasedError(ref);
     throw err;
   });
-  return { key, plaintext: openAny(key.key, objectAad(tenant.id, ref), sealed, ref.kind) };
+  timer?.lap('storage');
+  const plaintext = openAny(key.key, objectAad(tenant.id, ref), sealed, ref.kind);
+  timer?.lap('decrypt');
+  return { key, plaintext };
 }

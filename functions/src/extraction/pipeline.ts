@@ -25,7 +25,14 @@ import { recordExtraction } from '../ledger/evidence-writer';
 import { log } from '../logging';
 import type { ProviderResponse } from '../providers/provider';
 import type { Services } from '../services';
-import { COMMIT_TIME, isAlreadyExists, type DocData, type TenantDb } from '../tenancy/firestore';
+import { StageTimer } from '../stage-timer';
+import {
+  COMMIT_TIME,
+  documentWritesSoFar,
+  isAlreadyExists,
+  type DocData,
+  type TenantDb,
+} from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
 import { publishExtractionEvent } from '../webhooks/events';
 import { confirmCustomerKey, customerKeyFailure } from './customer-key';
@@ -56,23 +63,30 @@ export async function processExtraction(
   services: Services,
   message: ExtractionMessage,
 ): Promise<void> {
+  const timer = new StageTimer();
+  const writesBefore = documentWritesSoFar();
   const job = await claimExtraction(services, message);
   if (!job) return;
+  timer.lap('claim');
   log('extraction_processing', job.ids);
   try {
     // A customer's revoked key stops this extraction before any content is opened.
     await confirmCustomerKey(services.keyManager, job.tenant);
     const schema = await schemaOf(job);
-    const document = await openDocument(services, job);
+    timer.lap('validation');
+    const document = await openDocument(services, job, timer);
     const { input, documentText } = await readDocument(services, document);
     const prompt = buildSystemPrompt(schema);
+    timer.lap('parse');
     const keyring = await newResultKey(services, job);
+    timer.lap('keys');
     // The profile was read when the delivery was claimed; the tenant may have been offboarded
     // since (on another instance). Nothing is sent to a model for a tenant that is gone.
     if ((await services.platform.getTenant(job.ids.tenantId))?.status !== 'active') {
       dropInactiveTenant(services, job.ids);
       return;
     }
+    timer.lap('validation');
     const completion = await callModels(
       services,
       job.tenant,
@@ -82,16 +96,21 @@ export async function processExtraction(
         { text: documentText, commitment: String(document.meta.payloadSha256) },
         input.kind === 'image' ? input : undefined,
       ),
-      (raw) =>
-        runSteps(
+      (raw) => {
+        timer.lap('model');
+        const processed = runSteps(
           raw,
           { documentText, schema, settings: { dateOrder: job.tenant.dateOrder } },
           keyring.commit,
           schema.steps,
-        ),
+        );
+        timer.lap('postprocess');
+        return processed;
+      },
       job.ids,
     );
-    const stored = await storeRawResponse(services, job, completion.response);
+    timer.lap('model');
+    const stored = await storeRawResponse(services, job, completion.response, timer);
     const body = extractionEvidenceBody({
       ...job.ids,
       document,
@@ -103,7 +122,14 @@ export async function processExtraction(
       // Parsed, not cast: the evidence tuple's content hash is computed over exactly this shape.
       actor: ActorSchema.parse(job.extraction.actor),
     });
-    await commitResult(services, job, body, stored, keyring, completion, { prompt, schema });
+    timer.lap('evidence');
+    await commitResult(services, job, body, stored, keyring, completion, { prompt, schema }, timer);
+    log('stage_timings', {
+      side: 'worker',
+      ...job.ids,
+      ...timer.fields(),
+      firestoreWrites: documentWritesSoFar() - writesBefore,
+    });
   } catch (err) {
     const terminal =
       err instanceof TerminalExtractionError
@@ -216,8 +242,13 @@ interface OpenedDocument {
   bytes: Buffer;
 }
 
-async function openDocument(services: Services, { tenant, db, ids }: Job): Promise<OpenedDocument> {
+async function openDocument(
+  services: Services,
+  { tenant, db, ids }: Job,
+  timer: StageTimer,
+): Promise<OpenedDocument> {
   const documentMeta = await db.get('documents', ids.extractionId);
+  timer.lap('storage');
   if (!documentMeta)
     throw new TerminalExtractionError('document_erased', 'the document no longer exists');
   const ciphertextRef = String(documentMeta.ciphertextRef);
@@ -227,6 +258,7 @@ async function openDocument(services: Services, { tenant, db, ids }: Job): Promi
     db,
     { kind: 'document', id: ids.extractionId },
     ciphertextRef,
+    timer,
   ).catch((err: unknown) => {
     if (err instanceof ObjectErasedError) {
       throw new TerminalExtractionError('document_erased', 'the document was erased');
@@ -304,6 +336,7 @@ async function storeRawResponse(
   services: Services,
   { tenant, ids }: Job,
   response: ProviderResponse,
+  timer: StageTimer,
 ): Promise<StoredResponse> {
   const { tenantId, extractionId } = ids;
   const responseRef: ObjectRef = { kind: 'response', id: extractionId };
@@ -315,6 +348,7 @@ async function storeRawResponse(
     { bucket: services.config.DOCUMENTS_BUCKET, name: responseObject },
     Buffer.from(response.raw),
     'single',
+    timer,
   );
   return { responseRef, responseKey, responseObject, responseCiphertextRef: uri };
 }
@@ -331,10 +365,13 @@ async function commitResult(
   keyring: ResultKeyring,
   completion: Completion,
   inputs: ModelInputs,
+  timer: StageTimer,
 ): Promise<void> {
   const { ids } = job;
   const evidenceId = body.id;
   const committed = await writeResult(job, body, stored, keyring, completion, inputs);
+  timer.lap('commit');
+  timer.mark('committedAt');
   if (!committed) {
     await services.objects.delete(services.config.DOCUMENTS_BUCKET, stored.responseObject, {
       ignoreNotFound: true,
@@ -352,6 +389,7 @@ async function commitResult(
     issues: result.result.issues.length,
   });
   await publishExtractionEvent(services, { ...ids, event: 'extraction.succeeded' });
+  timer.lap('notify');
 }
 
 /**

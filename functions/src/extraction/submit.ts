@@ -12,10 +12,12 @@ import { sealAndPut, storeDataKey } from '../crypto/sealed-object';
 import type { Actor } from '../evidence/actor';
 import { log, errorFields } from '../logging';
 import type { Services } from '../services';
+import { StageTimer } from '../stage-timer';
 import { listWebhooks } from '../webhooks/store';
 import {
   COMMIT_TIME,
   DocId,
+  documentWritesSoFar,
   isAlreadyExists,
   isoToTimestamp,
   type TenantDb,
@@ -179,6 +181,8 @@ export async function submitExtraction(
   request: SubmissionRequest,
 ): Promise<Submitted> {
   const { config, objects } = services;
+  const timer = new StageTimer();
+  const writesBefore = documentWritesSoFar();
   if (tenant.status !== 'active') throw forbidden('tenant_inactive', 'this tenant is not active');
   const db = services.platform.tenantDb(tenant);
   const schema = await resolveSchema(db, request.schema);
@@ -209,6 +213,7 @@ export async function submitExtraction(
     const earlier = await replay(db, key, hash);
     if (earlier) return { view: earlier, replayed: true };
   }
+  timer.lap('validation');
 
   const extractionId = newExtractionId();
   const ref: ObjectRef = { kind: 'document', id: extractionId };
@@ -226,6 +231,7 @@ export async function submitExtraction(
     { bucket: config.DOCUMENTS_BUCKET, name: objectName },
     bytes,
     'chunked',
+    timer,
   );
   try {
     await db.runTransaction((tx) => {
@@ -263,6 +269,7 @@ export async function submitExtraction(
       }
       return Promise.resolve();
     });
+    timer.lap('transaction');
   } catch (err) {
     await objects.delete(config.DOCUMENTS_BUCKET, objectName, { ignoreNotFound: true });
     // A concurrent request with the same key won the race: answer what it created.
@@ -277,6 +284,8 @@ export async function submitExtraction(
     await services.pubsub
       .topic(config.EXTRACTION_TOPIC)
       .publishMessage({ json: message, attributes: { tenantId: tenant.id } });
+    timer.lap('publish');
+    timer.mark('publishedAt');
   } catch (err) {
     log('request_failed', {
       tenantId: tenant.id,
@@ -301,6 +310,14 @@ export async function submitExtraction(
     bytes: bytes.length,
   });
   const created = await db.get('extractions', extractionId);
+  timer.lap('response');
+  log('stage_timings', {
+    side: 'api',
+    tenantId: tenant.id,
+    extractionId,
+    ...timer.fields(),
+    firestoreWrites: documentWritesSoFar() - writesBefore,
+  });
   return {
     view: toExtractionView(extractionId, created ?? { status: 'queued', schema: schema.name }),
     replayed: false,
