@@ -15,6 +15,7 @@
 import { readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setLogSink } from '../../functions/src/logging';
 import { projectRoot } from '../local/stack-file';
 import { startStack, type RunningStack } from '../local/stack';
 import type { BenchEntry } from './entries';
@@ -101,9 +102,9 @@ async function runClients(
   api.skipToEnd();
   const waiting = new Map<string, (line: LogLine | undefined) => void>();
   const workerLines: LogLine[] = [];
-  let following = true;
+  const state = { following: true };
   const follow = (async () => {
-    while (following) {
+    while (state.following) {
       for (const line of worker.read()) {
         const id = line.extractionId;
         if (typeof id !== 'string') continue;
@@ -170,7 +171,7 @@ async function runClients(
   const started = Date.now();
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   result.wallMs = Date.now() - started;
-  following = false;
+  state.following = false;
   await follow;
   // The api's lines of this run (a short wait for its last lines to reach the file).
   await sleep(200);
@@ -232,12 +233,17 @@ export async function runE2eBench(progress: Progress): Promise<E2eReport> {
     'utf8',
   );
   const started = Date.now();
+  // The orchestrator onboards the demo tenants through the functions' modules, which log to
+  // stdout: those lines go to stderr, so stdout stays the tables.
+  setLogSink((line) => process.stderr.write(`${line}\n`));
   const stack = await startStack({
     root,
     stateDir,
     stackFile: path.join(stateDir, 'stack.json'),
     fixedPorts: false,
-    progress: (line) => progress(`e2e: ${line}`),
+    progress: (line) => {
+      progress(`e2e: ${line}`);
+    },
   });
   progress(`e2e: stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   try {
