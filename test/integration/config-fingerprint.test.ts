@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -91,7 +91,7 @@ describe('the reserved platform tenant id', () => {
 
 describe('configuration fingerprint in the platform log', () => {
   it(
-    "the stack's start recorded one configuration record; recording the same configuration again adds none; the sealed platform log verifies",
+    "the stack's start recorded one configuration record; the same configuration again adds none; a changed file adds one naming it; the sealed platform log verifies",
     async () => {
       const start = await configurationRecords();
       expect(start).toHaveLength(1);
@@ -118,6 +118,35 @@ describe('configuration fingerprint in the platform log', () => {
       expect(human.stdout).toMatch(/unchanged.*nothing recorded/);
       expect(await configurationRecords()).toHaveLength(1);
 
+      // A changed sub-processor file is a new record naming exactly it; changing it back is
+      // another change, recorded again (a record per change, not per distinct configuration).
+      const changedRoot = mkdtempSync(path.join(os.tmpdir(), 'provenant-config-root-'));
+      for (const part of ['firestore.rules', 'subprocessors', 'terraform'])
+        cpSync(path.join(root, part), path.join(changedRoot, part), { recursive: true });
+      const yaml = path.join(changedRoot, 'subprocessors', 'openai.yaml');
+      writeFileSync(yaml, `${readFileSync(yaml, 'utf8')}# reviewed ${run}\n`);
+      const changed = await provenant(['config', 'record', '--root', changedRoot, '--json']);
+      expect(changed.code).toBe(0);
+      const changedOutcome = JSON.parse(changed.stdout) as { sha256: string };
+      expect(changedOutcome).toMatchObject({
+        recorded: true,
+        evidenceId: 'ev_configuration_000002',
+        changed: ['subprocessors/openai.yaml'],
+      });
+      const back = await provenant(['config', 'record', '--json']);
+      expect(JSON.parse(back.stdout)).toMatchObject({
+        recorded: true,
+        evidenceId: 'ev_configuration_000003',
+        sha256: expected.sha256,
+        changed: ['subprocessors/openai.yaml'],
+      });
+      const records = await configurationRecords();
+      expect(records.map((r) => [r.details.seq, r.details.previousSha256])).toEqual([
+        [1, null],
+        [2, expected.sha256],
+        [3, changedOutcome.sha256],
+      ]);
+
       // Sealed and exported like a tenant's log, and verified as an auditor verifies one.
       const platform = await services.platform.getTenant(PLATFORM_TENANT_ID);
       if (!platform) throw new Error('the platform tenant does not exist');
@@ -138,8 +167,8 @@ describe('configuration fingerprint in the platform log', () => {
         keyFile,
       ]);
       expect(verified.code).toBe(0);
-      // The platform log holds exactly the one configuration record, sealed and verified.
-      expect(verified.stdout).toMatch(/^OK {2}platform: \d+ seals, 1 records/m);
+      // The platform log holds exactly the three configuration records, sealed and verified.
+      expect(verified.stdout).toMatch(/^OK\s+platform: \d+ seals, 3 records/m);
     },
     SPAWNS_BUDGET_MS,
   );
