@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
-import { conflict } from '../errors';
+import { InternalError } from '../errors';
 import { CLI_ACTOR, type Actor } from '../evidence/actor';
 import {
   changedComponents,
@@ -214,8 +214,8 @@ export async function recordConfiguration(
         changed,
       };
   }
-  throw conflict(
-    'configuration_record_contended',
+  throw new InternalError(
+    'internal',
     `another recorder took the next configuration record number ${String(MAX_ATTEMPTS)} times; run it again`,
   );
 }

@@ -120,7 +120,7 @@ export async function onboardTenant(
   // customer onboarded under it would read the platform's change log through the API and write
   // its own extractions into it.
   if (isReservedTenantId(tenantId)) {
-    throw badRequest(
+    throw conflict(
       'reserved_tenant_id',
       `tenant id ${JSON.stringify(tenantId)} is reserved: "${PLATFORM_TENANT_ID}" holds the platform's own evidence log`,
     );
