@@ -10,6 +10,10 @@ import path from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { parseConfig } from '../../functions/src/config';
 import { createServices } from '../../functions/src/services';
+import {
+  describeConfigurationOutcome,
+  recordConfiguration,
+} from '../../functions/src/lifecycle/configuration';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { startAuthEmulator } from './auth-emulator';
 import { seedPeople } from './people';
@@ -257,6 +261,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     try {
       await provision(services, base);
       progress('provisioned buckets, key ring and topics');
+      // The configuration fingerprint, as every deploy records it (docs/deploy.md).
+      progress(
+        describeConfigurationOutcome(
+          await recordConfiguration(services, { root: options.root, trigger: 'stack-start' }),
+        ),
+      );
 
       for (const fn of FUNCTIONS) {
         const proc = spawnManaged({

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerAccessReviewCommand } from './access-review';
 import { registerAuditCommands } from './audit';
 import { CliError } from './common';
+import { registerConfigCommands } from './config';
 import { registerEvidenceCommands } from './evidence';
 import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerKeyCommands(program, io);
   registerAccessReviewCommand(program, io);
   registerSubprocessorCommands(program, io);
+  registerConfigCommands(program, io);
   return program;
 }
 

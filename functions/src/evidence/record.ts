@@ -96,12 +96,20 @@ export const ExtractionEvidenceSchema = z.strictObject({
 });
 export type ExtractionEvidenceBody = z.infer<typeof ExtractionEvidenceSchema>;
 
-export const EVENT_KINDS = ['erasure', 'offboarding', 'key_rotation', 'content_access'] as const;
+export const EVENT_KINDS = [
+  'erasure',
+  'offboarding',
+  'key_rotation',
+  'content_access',
+  /** A new configuration fingerprint (`evidence/fingerprint.ts`), in the `platform` log only. */
+  'configuration',
+] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /**
  * Something done to customer data or keys that an auditor must be able to see in the same
- * sealed log: an erasure, an offboarding certificate, a key rotation, a break-glass read.
+ * sealed log: an erasure, an offboarding certificate, a key rotation, a break-glass read, or
+ * (in the `platform` log) a change of the platform's configuration.
  */
 export const EventEvidenceSchema = z.strictObject({
   id: z.string(),

@@ -19,9 +19,14 @@ import { issueApiKey } from '../tenancy/api-keys';
 import { isValidId, isAlreadyExists } from '../tenancy/firestore';
 import { firebaseAuth } from '../tenancy/identity';
 import type { ProviderName } from '../config';
-import { API_KEY_SCOPES, type TenantProfile } from '../tenancy/platform';
+import {
+  API_KEY_SCOPES,
+  isReservedTenantId,
+  PLATFORM_TENANT_ID,
+  type TenantProfile,
+} from '../tenancy/platform';
 
-const KEK_ROTATION_SECONDS = 90 * 24 * 3600;
+export const KEK_ROTATION_SECONDS = 90 * 24 * 3600;
 
 /** Firestore's rule for database ids; `(default)` is the shared database, named by absence. */
 export const DATABASE_ID = /^[a-z][a-z0-9-]{2,61}[a-z0-9]$/;
@@ -110,6 +115,15 @@ export async function onboardTenant(
   const { tenantId } = request;
   if (!isValidId(tenantId) || tenantId.length > 48) {
     throw badRequest('invalid_tenant_id', 'tenant ids are 1-48 letters, digits, - or _');
+  }
+  // The platform's own evidence log (the configuration fingerprints) is kept under this id: a
+  // customer onboarded under it would read the platform's change log through the API and write
+  // its own extractions into it.
+  if (isReservedTenantId(tenantId)) {
+    throw conflict(
+      'reserved_tenant_id',
+      `tenant id ${JSON.stringify(tenantId)} is reserved: "${PLATFORM_TENANT_ID}" holds the platform's own evidence log`,
+    );
   }
   const adminEmail =
     request.adminEmail === undefined ? undefined : request.adminEmail.trim().toLowerCase();

@@ -13,6 +13,19 @@ export const DELETE_FIELD = FieldValue.delete();
 
 const ProviderModels = z.partialRecord(z.enum(PROVIDERS), z.string().min(1).max(100));
 
+/**
+ * The platform's own evidence log lives under this reserved tenant id: its profile, KEK and
+ * sealed log are made exactly like a customer's (so the sealer, the export and `audit verify`
+ * treat it alike), and it holds the `configuration` records. No customer may be onboarded
+ * under it, in any letter case (`lifecycle/onboarding.ts`).
+ */
+export const PLATFORM_TENANT_ID = 'platform';
+
+/** True for ids no customer tenant may take. */
+export function isReservedTenantId(tenantId: string): boolean {
+  return tenantId.toLowerCase() === PLATFORM_TENANT_ID;
+}
+
 /** Which provider serves a request first, which one (if any) it may fail over to. */
 export const ProviderChoiceSchema = z.object({
   primary: z.enum(PROVIDERS),
