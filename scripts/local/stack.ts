@@ -222,7 +222,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       `Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`,
     );
 
-    const base: Omit<StackFile, 'tenants' | 'people'> = {
+    const base: Omit<StackFile, 'tenants' | 'people' | 'functions'> = {
       apiUrl: `http://127.0.0.1:${String(ports.api)}`,
       opsUrl: `http://127.0.0.1:${String(ports.ops)}`,
       trustPage: `${trustPage.url}/`,
@@ -248,7 +248,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       apiKeyPepper: randomBytes(32).toString('base64url'),
     };
     const env = withRealProviders(
-      stackEnvironment({ ...base, tenants: [], people: [] }),
+      stackEnvironment({ ...base, tenants: [], people: [], functions: {} }),
       options.providerKeys,
     );
     // The orchestrator uses the same modules as the functions to provision and seed.
@@ -309,7 +309,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           });
       }
       const people = await seedPeople(PROJECT_ID, tenants[0]?.id ?? 'acme');
-      const stack: StackFile = { ...base, tenants, people };
+      const functions = Object.fromEntries(
+        processes
+          .filter((p) => p.name in ports && FUNCTIONS.some((fn) => fn.name === p.name))
+          .map((p) => [p.name, { port: ports[p.name as PortName], pid: p.pid, restarts: 0 }]),
+      );
+      const stack: StackFile = { ...base, tenants, people, functions };
       writeStackFile(options.stackFile, stack);
       scheduler = startSealScheduler(base);
 
@@ -346,7 +351,7 @@ function functionsFrameworkMain(root: string): string {
 
 async function provision(
   services: ReturnType<typeof createServices>,
-  stack: Omit<StackFile, 'tenants' | 'people'>,
+  stack: Omit<StackFile, 'tenants' | 'people' | 'functions'>,
 ): Promise<void> {
   // What Terraform creates in production; here the same clients create it in the emulators.
   await services.objects.ensureBucket(stack.resources.documentsBucket);
@@ -378,7 +383,7 @@ async function provision(
 }
 
 async function wirePushSubscriptions(
-  stack: Omit<StackFile, 'tenants' | 'people'>,
+  stack: Omit<StackFile, 'tenants' | 'people' | 'functions'>,
   ports: { extractWorker: number; sealer: number; deadLetterWorker: number; notifier: number },
 ): Promise<void> {
   const workerPort = ports.extractWorker;
@@ -442,7 +447,7 @@ async function wirePushSubscriptions(
 }
 
 /** The local stand-in for Cloud Scheduler: a message to the seal topic every few seconds. */
-function startSealScheduler(stack: Omit<StackFile, 'tenants' | 'people'>): {
+function startSealScheduler(stack: Omit<StackFile, 'tenants' | 'people' | 'functions'>): {
   stop(): Promise<void>;
 } {
   const pubsub = new PubSub({ projectId: stack.projectId });
