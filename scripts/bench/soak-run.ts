@@ -138,7 +138,7 @@ function cli(
       [path.join(root, 'scripts', 'provenant.js'), ...args],
       { cwd: root, env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
       (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },
     );
   });

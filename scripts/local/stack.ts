@@ -32,6 +32,7 @@ import {
   type ManagedProcess,
 } from './processes';
 import { stackEnvironment, writeStackFile, removeStackFile, type StackFile } from './stack-file';
+import { superviseFunction, type SupervisedFunction } from './supervisor';
 import { startTrustPage } from './trust-page';
 
 export const PROJECT_ID = 'demo-provenant';
@@ -167,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // would split them again, and each start mints a new API-key pepper. docs/development.md.
   rmSync(dataDir, { recursive: true, force: true });
   const processes: ManagedProcess[] = [];
+  const supervised: SupervisedFunction[] = [];
   const servers: RunningEmulator[] = [];
   let stopped = false;
 
@@ -177,6 +179,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await scheduler?.stop();
     removeStackFile(options.stackFile);
     // Functions first, so nothing is mid-request against an emulator that is going away.
+    await Promise.allSettled(supervised.map((fn) => fn.stop()));
     await Promise.allSettled([...processes].reverse().map((p) => p.stop()));
     await Promise.allSettled(servers.map((s) => s.close()));
   };
@@ -258,31 +261,41 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await provision(services, base);
       progress('provisioned buckets, key ring and topics');
 
+      // Supervised like Cloud Run instances: a function process that dies is started again
+      // on its port (scripts/local/supervisor.ts); `functionsState` keeps the stack file's
+      // PIDs current, since the file is written only once the tenants are seeded.
+      let publish: () => void = () => undefined;
       for (const fn of FUNCTIONS) {
-        const proc = spawnManaged({
-          name: fn.name,
-          command: process.execPath,
-          args: [
-            functionsFrameworkMain(options.root),
-            `--target=${fn.name}`,
-            `--signature-type=${fn.signature}`,
-            `--port=${String(ports[fn.name])}`,
-            `--source=${options.root}`,
-          ],
-          env: { ...process.env, ...env, NODE_ENV: 'production' },
-          cwd: options.root,
-          logDir,
-        });
-        processes.push(proc);
+        supervised.push(
+          superviseFunction({
+            name: fn.name,
+            port: ports[fn.name],
+            spawn: (restart) =>
+              spawnManaged({
+                name: fn.name,
+                command: process.execPath,
+                args: [
+                  functionsFrameworkMain(options.root),
+                  `--target=${fn.name}`,
+                  `--signature-type=${fn.signature}`,
+                  `--port=${String(ports[fn.name])}`,
+                  `--source=${options.root}`,
+                ],
+                env: { ...process.env, ...env, NODE_ENV: 'production' },
+                cwd: options.root,
+                logDir,
+                appendLog: restart,
+              }),
+            say: progress,
+            onRestart: () => {
+              publish();
+            },
+          }),
+        );
       }
       await Promise.all(
-        FUNCTIONS.map((fn, i) =>
-          waitUntilReady(
-            processes[processes.length - FUNCTIONS.length + i],
-            `function ${fn.name}`,
-            () => tcpProbe(ports[fn.name]),
-            60_000,
-          ),
+        supervised.map((fn) =>
+          waitUntilReady(fn.current(), `function ${fn.name}`, () => tcpProbe(fn.port), 60_000),
         ),
       );
       await wirePushSubscriptions(base, ports);
@@ -309,16 +322,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           });
       }
       const people = await seedPeople(PROJECT_ID, tenants[0]?.id ?? 'acme');
-      const functions = Object.fromEntries(
-        processes
-          .filter((p) => p.name in ports && FUNCTIONS.some((fn) => fn.name === p.name))
-          .map((p) => [p.name, { port: ports[p.name as PortName], pid: p.pid, restarts: 0 }]),
-      );
-      const stack: StackFile = { ...base, tenants, people, functions };
+      const functionsState = (): StackFile['functions'] =>
+        Object.fromEntries(
+          supervised.map((fn) => [
+            fn.name,
+            { port: fn.port, pid: fn.current().pid, restarts: fn.restarts() },
+          ]),
+        );
+      const stack: StackFile = { ...base, tenants, people, functions: functionsState() };
       writeStackFile(options.stackFile, stack);
+      publish = () => {
+        if (!stopped) writeStackFile(options.stackFile, { ...stack, functions: functionsState() });
+      };
       scheduler = startSealScheduler(base);
 
+      // An emulator is not restarted: each holds state only in memory (or, for the JVMs, in a
+      // process the functions' clients are connected to), so a new one would be an empty
+      // Firestore, Pub/Sub or Auth under a running ledger: the stack stops and says why. A
+      // function crash-looping past the supervisor's cap stops it too.
       const failure = new Promise<never>((_, reject) => {
+        for (const fn of supervised) fn.failure.catch(reject);
         for (const proc of processes) {
           void proc.exited.then((code) => {
             if (!stopped)
