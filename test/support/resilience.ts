@@ -122,3 +122,51 @@ export async function expectBooksBalanced(
     problems: [],
   });
 }
+
+/** Queues a Cloud Storage emulator fault (`unavailable`, `server_error`, `latency:MS`). */
+export async function storageFault(fault: string, times: number, match: string): Promise<void> {
+  const response = await fetch(`http://${stack().emulators.storage}/admin/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ fault, times, match }),
+  });
+  if (!response.ok)
+    throw new Error(`Storage emulator refused fault ${fault}: ${String(response.status)}`);
+}
+
+/**
+ * A Pub/Sub push of `{tenantId, extractionId}` straight to the extractWorker's endpoint, as the
+ * emulator and the real service send it (a duplicate, or one delivered out of order).
+ */
+export async function pushToWorker(message: { tenantId: string; extractionId: string }) {
+  const { projectId, resources } = stack();
+  const response = await fetch(
+    `http://127.0.0.1:${String(functionProcess('extractWorker').port)}/projects/${projectId}/topics/${resources.extractionTopic}`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        message: {
+          data: Buffer.from(JSON.stringify(message)).toString('base64'),
+          messageId: `dup-${randomBytes(6).toString('hex')}`,
+          attributes: {},
+        },
+        subscription: `projects/${projectId}/subscriptions/${resources.extractionTopic}-worker`,
+      }),
+    },
+  );
+  await response.text();
+  return response.status;
+}
+
+/** Waits until the storage emulator has started serving a queued fault (its count went down). */
+export async function awaitStorageFaultHit(match: string, queuedTimes: number): Promise<void> {
+  await eventually(async () => {
+    const response = await fetch(`http://${stack().emulators.storage}/admin/faults`);
+    const { faults } = (await response.json()) as {
+      faults: { match?: string; remaining: number }[];
+    };
+    const mine = faults.find((f) => f.match === match);
+    return mine === undefined || mine.remaining < queuedTimes ? true : undefined;
+  }, 60_000);
+}
