@@ -18,7 +18,14 @@ import {
   terminal,
 } from '../support/resilience';
 
-jest.setTimeout(240_000);
+jest.setTimeout(480_000);
+
+/**
+ * How long an extraction cut by a killed worker may take to end: past the worker
+ * subscription's 120 s ack deadline (scripts/local/stack.ts) and a retry backoff, so that a
+ * slow redelivery is not mistaken for a lost one.
+ */
+const AFTER_KILLED_WORKER_MS = 300_000;
 
 it('kill -9 of extractWorker mid-extraction: the stack restarts it and every accepted extraction completes exactly once', async () => {
   const { tenantId, apiKey } = await resilienceTenant('kill-worker');
@@ -36,7 +43,7 @@ it('kill -9 of extractWorker mid-extraction: the stack restarts it and every acc
   expect(health.status).toBe(200);
 
   const outcomes = new Map<string, { status: string; evidenceId?: string }>();
-  for (const id of ids) outcomes.set(id, await terminal(apiKey, id));
+  for (const id of ids) outcomes.set(id, await terminal(apiKey, id, AFTER_KILLED_WORKER_MS));
   expect([...outcomes.values()].map((o) => o.status)).toEqual(Array(6).fill('succeeded'));
   await expectBooksBalanced(tenantId, outcomes);
 });
