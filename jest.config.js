@@ -1,6 +1,9 @@
-// Three projects: `unit` needs nothing running; `emulators` starts the project's own emulators
+// Four projects: `unit` needs nothing running; `emulators` starts the project's own emulators
 // in-process (on ephemeral ports) and talks to them through the official clients; `integration`
-// needs the whole local stack, which `npm test` (scripts/local/test.ts) starts and stops.
+// needs the whole local stack, which `npm test` (scripts/local/test.ts) starts and stops;
+// `resilience` kills function processes of that stack and injects faults, so it runs on a
+// stack of its own (`npm run test:resilience`), never beside the other suites (`npm test`
+// leaves it out).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
@@ -17,6 +20,13 @@ module.exports = {
         '<rootDir>/test/rules/**/*.test.ts',
         '<rootDir>/test/e2e/**/*.test.ts',
       ],
+      setupFiles: ['<rootDir>/test/support/stack-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
+    {
+      ...common,
+      displayName: 'resilience',
+      testMatch: ['<rootDir>/test/resilience/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/stack-env.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },

@@ -28,6 +28,8 @@ export interface ManagedProcess {
   readonly logFile: string;
   /** Resolves when the process exits, with its code (or null when killed by a signal). */
   readonly exited: Promise<number | null>;
+  /** Resolves when the process exits, with the signal that killed it (null when it exited). */
+  readonly exitSignal: Promise<NodeJS.Signals | null>;
   stop(): Promise<void>;
   /** The last lines of its log, for error messages. */
   tail(lines?: number): string;
@@ -40,6 +42,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   logDir: string;
+  /** Append to the log file instead of starting it afresh (a supervised restart). */
+  appendLog?: boolean;
 }
 
 /**
@@ -49,7 +53,7 @@ export interface SpawnOptions {
 export function spawnManaged(options: SpawnOptions): ManagedProcess {
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, `${options.name}.log`);
-  const log = createWriteStream(logFile, { flags: 'w' });
+  const log = createWriteStream(logFile, { flags: options.appendLog ? 'a' : 'w' });
   const child: ChildProcess = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
@@ -58,12 +62,18 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
   });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  let resolveSignal: (signal: NodeJS.Signals | null) => void = () => undefined;
+  const exitSignal = new Promise<NodeJS.Signals | null>((resolve) => {
+    resolveSignal = resolve;
+  });
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
+      resolveSignal(signal);
       resolve(code);
     });
     child.once('error', (err) => {
       log.write(`\n[orchestrator] failed to start ${options.command}: ${err.message}\n`);
+      resolveSignal(null);
       resolve(-1);
     });
   });
@@ -88,6 +98,7 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
     pid,
     logFile,
     exited,
+    exitSignal,
     async stop() {
       if (!exitedYet) {
         signalGroup('SIGTERM');

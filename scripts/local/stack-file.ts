@@ -63,6 +63,21 @@ export const StackFileSchema = z.object({
       }),
     )
     .default([]),
+  /**
+   * The function processes: each one's port, the PID serving now (a supervised restart
+   * replaces it, and the stack rewrites this file) and how often it was restarted. Fault
+   * tests kill a function by this PID (test/resilience).
+   */
+  functions: z
+    .record(
+      z.string(),
+      z.object({
+        port: z.number().int().positive(),
+        pid: z.number().int(),
+        restarts: z.number().int().nonnegative(),
+      }),
+    )
+    .default({}),
   /** A secret the stack generated for this run; never a value from the repository. */
   apiKeyPepper: z.string().min(32),
 });

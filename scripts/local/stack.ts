@@ -36,6 +36,7 @@ import {
   type ManagedProcess,
 } from './processes';
 import { stackEnvironment, writeStackFile, removeStackFile, type StackFile } from './stack-file';
+import { superviseFunction, type SupervisedFunction } from './supervisor';
 import { startTrustPage } from './trust-page';
 
 export const PROJECT_ID = 'demo-provenant';
@@ -171,6 +172,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // would split them again, and each start mints a new API-key pepper. docs/development.md.
   rmSync(dataDir, { recursive: true, force: true });
   const processes: ManagedProcess[] = [];
+  const supervised: SupervisedFunction[] = [];
   const servers: RunningEmulator[] = [];
   let stopped = false;
 
@@ -181,6 +183,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await scheduler?.stop();
     removeStackFile(options.stackFile);
     // Functions first, so nothing is mid-request against an emulator that is going away.
+    await Promise.allSettled(supervised.map((fn) => fn.stop()));
     await Promise.allSettled([...processes].reverse().map((p) => p.stop()));
     await Promise.allSettled(servers.map((s) => s.close()));
   };
@@ -226,7 +229,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       `Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`,
     );
 
-    const base: Omit<StackFile, 'tenants' | 'people'> = {
+    const base: Omit<StackFile, 'tenants' | 'people' | 'functions'> = {
       apiUrl: `http://127.0.0.1:${String(ports.api)}`,
       opsUrl: `http://127.0.0.1:${String(ports.ops)}`,
       trustPage: `${trustPage.url}/`,
@@ -252,7 +255,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       apiKeyPepper: randomBytes(32).toString('base64url'),
     };
     const env = withRealProviders(
-      stackEnvironment({ ...base, tenants: [], people: [] }),
+      stackEnvironment({ ...base, tenants: [], people: [], functions: {} }),
       options.providerKeys,
     );
     // The orchestrator uses the same modules as the functions to provision and seed.
@@ -268,31 +271,41 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ),
       );
 
+      // Supervised like Cloud Run instances: a function process that dies is started again
+      // on its port (scripts/local/supervisor.ts); `functionsState` keeps the stack file's
+      // PIDs current, since the file is written only once the tenants are seeded.
+      let publish: () => void = () => undefined;
       for (const fn of FUNCTIONS) {
-        const proc = spawnManaged({
-          name: fn.name,
-          command: process.execPath,
-          args: [
-            functionsFrameworkMain(options.root),
-            `--target=${fn.name}`,
-            `--signature-type=${fn.signature}`,
-            `--port=${String(ports[fn.name])}`,
-            `--source=${options.root}`,
-          ],
-          env: { ...process.env, ...env, NODE_ENV: 'production' },
-          cwd: options.root,
-          logDir,
-        });
-        processes.push(proc);
+        supervised.push(
+          superviseFunction({
+            name: fn.name,
+            port: ports[fn.name],
+            spawn: (restart) =>
+              spawnManaged({
+                name: fn.name,
+                command: process.execPath,
+                args: [
+                  functionsFrameworkMain(options.root),
+                  `--target=${fn.name}`,
+                  `--signature-type=${fn.signature}`,
+                  `--port=${String(ports[fn.name])}`,
+                  `--source=${options.root}`,
+                ],
+                env: { ...process.env, ...env, NODE_ENV: 'production' },
+                cwd: options.root,
+                logDir,
+                appendLog: restart,
+              }),
+            say: progress,
+            onRestart: () => {
+              publish();
+            },
+          }),
+        );
       }
       await Promise.all(
-        FUNCTIONS.map((fn, i) =>
-          waitUntilReady(
-            processes[processes.length - FUNCTIONS.length + i],
-            `function ${fn.name}`,
-            () => tcpProbe(ports[fn.name]),
-            60_000,
-          ),
+        supervised.map((fn) =>
+          waitUntilReady(fn.current(), `function ${fn.name}`, () => tcpProbe(fn.port), 60_000),
         ),
       );
       await wirePushSubscriptions(base, ports);
@@ -319,11 +332,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           });
       }
       const people = await seedPeople(PROJECT_ID, tenants[0]?.id ?? 'acme');
-      const stack: StackFile = { ...base, tenants, people };
+      const functionsState = (): StackFile['functions'] =>
+        Object.fromEntries(
+          supervised.map((fn) => [
+            fn.name,
+            { port: fn.port, pid: fn.current().pid, restarts: fn.restarts() },
+          ]),
+        );
+      const stack: StackFile = { ...base, tenants, people, functions: functionsState() };
       writeStackFile(options.stackFile, stack);
+      publish = () => {
+        if (!stopped) writeStackFile(options.stackFile, { ...stack, functions: functionsState() });
+      };
       scheduler = startSealScheduler(base);
 
+      // An emulator is not restarted: each holds state only in memory (or, for the JVMs, in a
+      // process the functions' clients are connected to), so a new one would be an empty
+      // Firestore, Pub/Sub or Auth under a running ledger: the stack stops and says why. A
+      // function crash-looping past the supervisor's cap stops it too.
       const failure = new Promise<never>((_, reject) => {
+        for (const fn of supervised) fn.failure.catch(reject);
         for (const proc of processes) {
           void proc.exited.then((code) => {
             if (!stopped)
@@ -356,7 +384,7 @@ function functionsFrameworkMain(root: string): string {
 
 async function provision(
   services: ReturnType<typeof createServices>,
-  stack: Omit<StackFile, 'tenants' | 'people'>,
+  stack: Omit<StackFile, 'tenants' | 'people' | 'functions'>,
 ): Promise<void> {
   // What Terraform creates in production; here the same clients create it in the emulators.
   await services.objects.ensureBucket(stack.resources.documentsBucket);
@@ -388,7 +416,7 @@ async function provision(
 }
 
 async function wirePushSubscriptions(
-  stack: Omit<StackFile, 'tenants' | 'people'>,
+  stack: Omit<StackFile, 'tenants' | 'people' | 'functions'>,
   ports: { extractWorker: number; sealer: number; deadLetterWorker: number; notifier: number },
 ): Promise<void> {
   const workerPort = ports.extractWorker;
@@ -452,7 +480,7 @@ async function wirePushSubscriptions(
 }
 
 /** The local stand-in for Cloud Scheduler: a message to the seal topic every few seconds. */
-function startSealScheduler(stack: Omit<StackFile, 'tenants' | 'people'>): {
+function startSealScheduler(stack: Omit<StackFile, 'tenants' | 'people' | 'functions'>): {
   stop(): Promise<void>;
 } {
   const pubsub = new PubSub({ projectId: stack.projectId });

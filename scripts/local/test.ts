@@ -104,12 +104,16 @@ async function runJest(
   running: RunningStack,
 ): Promise<number> {
   const jest = require.resolve('jest/bin/jest', { paths: [root] });
+  const extra = process.argv.slice(2);
+  // Two workers unless the caller chose (the resilience suite runs in band: its tests kill
+  // processes every other test of the run depends on).
+  const chosen = extra.some((a) => /^(--maxWorkers|-w$|--runInBand$|-i$)/.test(a));
   const args = [
     jest,
-    '--maxWorkers=2',
+    ...(chosen ? [] : ['--maxWorkers=2']),
     '--json',
     `--outputFile=${resultsFile}`,
-    ...process.argv.slice(2),
+    ...extra,
   ];
   const child = spawn(process.execPath, args, {
     cwd: root,

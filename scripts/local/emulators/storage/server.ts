@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningEmulator } from '../running';
 import {
   deleteBucket,
@@ -12,6 +13,7 @@ import {
 import { GcsError, invalid, notImplemented } from './errors';
 import { type RequestContext, readBody, sendError } from './http';
 import { deleteObject, getObject, listObjects, patchObject } from './objects';
+import { StorageFaults } from './faults';
 import { Store } from './store';
 import { UploadSessions } from './uploads';
 
@@ -161,6 +163,7 @@ export async function startStorageEmulator(
   const store = Store.open(options.dataDir);
   const uploads = new UploadSessions();
   let fallbackBaseUrl = `http://${host}`;
+  const faults = new StorageFaults();
 
   const server = http.createServer((req, res) => {
     let bodyPromise: Promise<Buffer> | undefined;
@@ -176,7 +179,20 @@ export async function startStorageEmulator(
     };
     // Swallowed here because the handler's own await on the body reports it.
     req.on('error', () => undefined);
-    route(ctx, url.pathname, uploads)
+    if (url.pathname.startsWith('/admin/')) {
+      void faults.admin(req, res, url.pathname).then((served) => {
+        if (!served) sendError(res, notImplemented(`${ctx.method} ${url.pathname}`));
+      });
+      return;
+    }
+    const fault = faults.take(req);
+    const handled =
+      fault?.kind === 'error'
+        ? Promise.reject(fault.error)
+        : fault?.kind === 'latency'
+          ? sleep(fault.ms).then(() => route(ctx, url.pathname, uploads))
+          : route(ctx, url.pathname, uploads);
+    handled
       .catch((error: unknown) => {
         if (res.headersSent) {
           res.destroy();

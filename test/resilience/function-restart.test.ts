@@ -1,0 +1,95 @@
+/**
+ * Issue 16's finding: a function process that died took the whole local stack down with it
+ * (kill -9 of extractWorker under load stopped every part; in-flight clients got plain-text
+ * 500s). The platform replaces a crashed instance; the local stack now restarts the function on
+ * its port, and whatever was accepted before the kill completes exactly once.
+ */
+import { randomBytes } from 'node:crypto';
+import { callApi, stack } from '../support/api';
+import {
+  awaitStorageFaultHit,
+  expectBooksBalanced,
+  killAndAwaitRestart,
+  llmFault,
+  markedInvoice,
+  resilienceTenant,
+  storageFault,
+  submit,
+  terminal,
+} from '../support/resilience';
+
+jest.setTimeout(480_000);
+
+/**
+ * How long an extraction cut by a killed worker may take to end: past the worker
+ * subscription's 120 s ack deadline (scripts/local/stack.ts) and a retry backoff, so that a
+ * slow redelivery is not mistaken for a lost one.
+ */
+const AFTER_KILLED_WORKER_MS = 300_000;
+
+it('kill -9 of extractWorker mid-extraction: the stack restarts it and every accepted extraction completes exactly once', async () => {
+  const { tenantId, apiKey } = await resilienceTenant('kill-worker');
+  const marker = `pvn-kill-worker-${randomBytes(6).toString('hex')}`;
+  // Every model call for these documents takes 3 s: the worker is mid-extraction on all of them.
+  await llmFault('latency:3000', 6, marker);
+  const ids = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => submit(apiKey, `${marker}-${String(i)}`)),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const { before, after } = await killAndAwaitRestart('extractWorker');
+  expect(after).not.toBe(before);
+  // The rest of the stack stayed up: the API still answers, in JSON.
+  const health = await callApi(`/v1/extractions/${ids[0] ?? ''}`, { key: apiKey });
+  expect(health.status).toBe(200);
+
+  const outcomes = new Map<string, { status: string; evidenceId?: string }>();
+  for (const id of ids) outcomes.set(id, await terminal(apiKey, id, AFTER_KILLED_WORKER_MS));
+  expect([...outcomes.values()].map((o) => o.status)).toEqual(Array(6).fill('succeeded'));
+  await expectBooksBalanced(tenantId, outcomes);
+});
+
+it('kill -9 of the sealer mid-seal: restarted, the interrupted seal resumes and the export verifies', async () => {
+  const { tenantId, apiKey } = await resilienceTenant('kill-sealer');
+  // This tenant's first seal stalls writing its export (after its intent is stored and KMS
+  // signed it), so the sealer is mid-seal when it is killed. Queued before any record exists,
+  // so the stack's scheduler cannot have sealed the tenant already.
+  const prefix = process.env.AUDIT_EXPORT_PREFIX ?? 'evidence';
+  const match = `/b/${stack().resources.auditBucket}/o?uploadType=multipart&name=${prefix}/${tenantId}/`;
+  await storageFault('latency:5000', 1, match);
+  const marker = `pvn-kill-sealer-${randomBytes(6).toString('hex')}`;
+  const ids = await Promise.all(
+    Array.from({ length: 4 }, (_, i) => submit(apiKey, `${marker}-${String(i)}`)),
+  );
+  const outcomes = new Map<string, { status: string; evidenceId?: string }>();
+  for (const id of ids) outcomes.set(id, await terminal(apiKey, id));
+  await awaitStorageFaultHit(match, 1);
+  await killAndAwaitRestart('sealer');
+  await expectBooksBalanced(tenantId, outcomes);
+});
+
+it('kill -9 of the API mid-request: the cut request was never accepted, the accepted ones complete once, and a retry is accepted', async () => {
+  const { tenantId, apiKey } = await resilienceTenant('kill-api');
+  const marker = `pvn-kill-api-${randomBytes(6).toString('hex')}`;
+  const before = await submit(apiKey, `${marker}-before`);
+  // The next document upload of this tenant stalls: the API is mid-request when it is killed.
+  const match = `tenants/${tenantId}/documents/`;
+  await storageFault('latency:5000', 1, match);
+  const cut = callApi('/v1/extractions', {
+    method: 'POST',
+    key: apiKey,
+    body: {
+      document: { contentType: 'text/plain', text: markedInvoice(`${marker}-cut`) },
+      schema: 'invoice',
+    },
+  });
+  await awaitStorageFaultHit(match, 1);
+  await killAndAwaitRestart('api');
+  // The client sees the connection cut (a retryable network error), not a 2xx or a 500 page.
+  await expect(cut).rejects.toThrow();
+  const retried = await submit(apiKey, `${marker}-cut`);
+
+  const outcomes = new Map<string, { status: string; evidenceId?: string }>();
+  for (const id of [before, retried]) outcomes.set(id, await terminal(apiKey, id));
+  expect([...outcomes.values()].map((o) => o.status)).toEqual(['succeeded', 'succeeded']);
+  await expectBooksBalanced(tenantId, outcomes);
+});
