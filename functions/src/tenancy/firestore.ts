@@ -132,6 +132,11 @@ export class TenantTransaction {
     return this.tenant.tenantId;
   }
 
+  /** The tenant's evidence retention in days, when its handle was opened from its profile. */
+  get evidenceRetentionDays(): number | undefined {
+    return this.tenant.evidenceRetentionDays;
+  }
+
   async get(collection: TenantCollection, id: string): Promise<DocData | undefined> {
     const snap = await this.tx.get(this.tenant.ref(collection, id));
     return snap.exists ? (fromFirestore(snap.data()) as DocData) : undefined;
@@ -161,6 +166,12 @@ export class TenantDb {
   constructor(
     private readonly db: Firestore,
     readonly tenantId: string,
+    /**
+     * How long this tenant's evidence is kept (the platform minimum or the tenant's longer
+     * choice), so every evidence record written through this handle carries its expiry
+     * (ledger/evidence-writer.ts). Undefined: records are written without one and never expire.
+     */
+    readonly evidenceRetentionDays?: number,
   ) {
     if (!isValidId(tenantId)) throw new TenantPathError(`tenants/${tenantId}`, tenantId);
     this.root = `tenants/${tenantId}`;

@@ -122,10 +122,17 @@ function plain(data: Record<string, unknown> | undefined): Record<string, unknow
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, toIso(v)]));
 }
 
+/** The platform's evidence retention when none is configured: 7 years (EVIDENCE_RETENTION_DAYS). */
+export const PLATFORM_EVIDENCE_RETENTION_DAYS = 2557;
+
 export class PlatformDb {
   private readonly db: Firestore;
 
-  constructor(private readonly databases: Databases) {
+  constructor(
+    private readonly databases: Databases,
+    /** The platform minimum (EVIDENCE_RETENTION_DAYS); a tenant may choose longer, never less. */
+    readonly evidenceRetentionDays = PLATFORM_EVIDENCE_RETENTION_DAYS,
+  ) {
     this.db = databases.get();
   }
 
@@ -214,8 +221,12 @@ export class PlatformDb {
   }
 
   /** The scoped handle for a tenant: its own database when dedicated, the default otherwise. */
-  tenantDb(profile: Pick<TenantProfile, 'id' | 'databaseId'>): TenantDb {
-    return new TenantDb(this.databases.get(profile.databaseId), profile.id);
+  tenantDb(profile: Pick<TenantProfile, 'id' | 'databaseId' | 'retentionDays'>): TenantDb {
+    return new TenantDb(
+      this.databases.get(profile.databaseId),
+      profile.id,
+      Math.max(this.evidenceRetentionDays, profile.retentionDays ?? 0),
+    );
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {

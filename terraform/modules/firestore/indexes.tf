@@ -67,7 +67,8 @@ resource "google_firestore_index" "evidence_kind_created_at" {
 # capped near 500 / 3 extractions/s (docs/scale.md works the numbers). No query reads these
 # fields, so they need no index: test/unit/terraform-firestore.test.ts fails when a query starts
 # to use one. What stays indexed and sequential is one write per extraction: `submittedAt`
-# (listing order) and evidence `createdAt` (the sealer's windows).
+# (listing order) and evidence `createdAt` (the sealer's windows). The TTL fields are exempted
+# in ttl.tf, by the one field resource that also holds their TTL policy.
 locals {
   unindexed_fields = {
     "extractions.createdAt"     = { collection = "extractions", field = "createdAt" }
