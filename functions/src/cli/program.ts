@@ -9,6 +9,7 @@ import { CliError } from './common';
 import { registerEvidenceCommands } from './evidence';
 import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
+import { registerRetentionCommand } from './retention';
 import { registerSealCommand } from './seal';
 import { registerSubprocessorCommands } from './subprocessors';
 import { registerTenantCommands } from './tenant';
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerTenantCommands(program, io);
   registerEvidenceCommands(program, io);
   registerSealCommand(program, io);
+  registerRetentionCommand(program, io);
   registerAuditCommands(program, io);
   registerKeyCommands(program, io);
   registerAccessReviewCommand(program, io);
