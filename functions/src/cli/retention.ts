@@ -39,13 +39,24 @@ export function registerRetentionCommand(program: Command, io: CliIo): void {
     .description('run one retention pass over every tenant now (the scheduler does it hourly)')
     .option('--now <iso>', 'the clock the pass runs at (default: the current time)')
     .option('--max-per-tenant <n>', 'extractions examined per tenant in this pass', '1000')
+    .option(
+      '--tenant <id>',
+      'only this tenant (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--json', 'machine-readable output')
-    .action((options: { now?: string; maxPerTenant: string; json?: boolean }) =>
+    .action((options: { now?: string; maxPerTenant: string; tenant: string[]; json?: boolean }) =>
       withServices(io, async (services) => {
         const now = new Date(requireIsoDate(options.now, '--now') ?? Date.now());
         const maxPerTenant = wholeNumber(options.maxPerTenant, '--max-per-tenant');
         if (maxPerTenant < 1) throw new CliError('--max-per-tenant must be at least 1');
-        const outcomes = await runRetention(services, { now, maxPerTenant });
+        for (const id of options.tenant) requireId(id, 'tenant id');
+        const outcomes = await runRetention(services, {
+          now,
+          maxPerTenant,
+          ...(options.tenant.length > 0 ? { tenantIds: options.tenant } : {}),
+        });
         for (const o of outcomes) io.out(options.json ? JSON.stringify(o) : outcomeLine(o));
         const failed = outcomes.filter((o) => o.error !== undefined);
         if (failed.length > 0) {

@@ -171,6 +171,8 @@ export interface RetentionOptions {
   pageSize?: number;
   /** Extractions examined per tenant per pass; the next pass resumes after the last one. */
   maxPerTenant?: number;
+  /** Only these tenants (an operator's targeted run); default every active tenant. */
+  tenantIds?: string[];
 }
 
 export interface RetentionOutcome {
@@ -203,6 +205,7 @@ export async function runRetention(
   const outcomes: RetentionOutcome[] = [];
   for (const tenant of await services.platform.listTenants()) {
     if (tenant.status !== 'active') continue;
+    if (options.tenantIds && !options.tenantIds.includes(tenant.id)) continue;
     try {
       outcomes.push(await retainTenant(services, tenant, options));
     } catch (err) {
