@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { badRequest, notFound } from '../errors';
 import type { Actor } from '../evidence/actor';
 import { eraseExtraction } from '../extraction/erasure';
+import { SCHEMA_NAME } from '../extraction/schemas/custom-store';
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
 import { isoToTimestamp, isValidId } from '../tenancy/firestore';
@@ -134,13 +135,13 @@ export async function setRetentionSettings(
     contentRetentionDays === undefined
       ? current.contentRetentionDays
       : contentDaysInRange(contentRetentionDays, 'contentRetentionDays');
-  const schemas = { ...current.bySchema };
+  const schemas = new Map(Object.entries(current.bySchema));
   for (const [schema, value] of Object.entries(bySchema ?? {})) {
-    if (!/^[a-z][a-z0-9_-]{0,63}$/.test(schema)) {
+    if (!SCHEMA_NAME.test(schema)) {
       throw badRequest('invalid_request', `not a schema name: ${JSON.stringify(schema)}`);
     }
-    if (value === null) delete schemas[schema];
-    else schemas[schema] = contentDaysInRange(value, `bySchema.${schema}`);
+    if (value === null) schemas.delete(schema);
+    else schemas.set(schema, contentDaysInRange(value, `bySchema.${schema}`));
   }
   const evidenceDays =
     evidenceRetentionYears === undefined
@@ -148,7 +149,7 @@ export async function setRetentionSettings(
       : evidenceRetentionDaysFor(evidenceRetentionYears, platformMinimum);
   const contentRetention = {
     days,
-    ...(Object.keys(schemas).length > 0 ? { bySchema: schemas } : {}),
+    ...(schemas.size > 0 ? { bySchema: Object.fromEntries(schemas) } : {}),
   };
   await services.platform.setTenantRetention(tenant.id, {
     contentRetention,
@@ -157,7 +158,7 @@ export async function setRetentionSettings(
   log('retention_settings_changed', {
     tenantId: tenant.id,
     contentRetentionDays: days,
-    schemaOverrides: Object.keys(schemas).length,
+    schemaOverrides: schemas.size,
     evidenceRetentionDays: Math.max(platformMinimum, evidenceDays ?? 0),
   });
   return retentionSettings({ contentRetention, retentionDays: evidenceDays }, platformMinimum);
