@@ -39,15 +39,15 @@ async function onboard(prefix: string): Promise<Onboarded> {
 }
 
 /** `provenant retention run --now <ISO> --tenant <id> --json`: one outcome per tenant. */
-async function runAt(now: Date, tenantId: string) {
+async function runAt(now: Date, tenantId: string, ...extra: string[]) {
   const cli = captureCli();
   const code = await runCli(
-    ['retention', 'run', '--now', now.toISOString(), '--tenant', tenantId, '--json'],
+    ['retention', 'run', '--now', now.toISOString(), '--tenant', tenantId, '--json', ...extra],
     cli,
   );
   expect({ code, errors: cli.errors }).toEqual({ code: 0, errors: [] });
   expect(cli.lines).toHaveLength(1);
-  return JSON.parse(cli.lines[0] ?? '{}') as { erased: number; examined: number };
+  return JSON.parse(cli.lines[0] ?? '{}') as { erased: number; examined: number; more: boolean };
 }
 
 /** `provenant tenant retention <id> ...args`: exit code and error lines. */
@@ -251,5 +251,32 @@ describe("a tenant's own retention", () => {
       erased: 1,
     });
     expect((await getExtraction(done.id, subject.apiKey)).erasedAt).toEqual(expect.any(String));
+  }, 60_000);
+
+  it('stops at its bound and the next pass resumes where it stopped', async () => {
+    const subject = await onboard('ret-pages');
+    const first = await extractInvoice(
+      subject.apiKey,
+      'Vendor: Page Co\nInvoice No: P-1\nTotal: 3',
+    );
+    const second = await extractInvoice(
+      subject.apiKey,
+      'Vendor: Page Co\nInvoice No: P-2\nTotal: 4',
+    );
+    const later = new Date(submittedAt(second).getTime() + 91 * DAY);
+    const bounded = ['--max-per-tenant', '1'];
+    expect(await runAt(later, subject.tenant.id, ...bounded)).toEqual(
+      expect.objectContaining({ erased: 1, examined: 1, more: true }),
+    );
+    // Oldest first: the first is gone, the second is still there.
+    expect((await getExtraction(first.id, subject.apiKey)).erasedAt).toEqual(expect.any(String));
+    expect((await getExtraction(second.id, subject.apiKey)).erasedAt).toBeUndefined();
+    expect(await runAt(later, subject.tenant.id, ...bounded)).toEqual(
+      expect.objectContaining({ erased: 1, examined: 1 }),
+    );
+    expect((await getExtraction(second.id, subject.apiKey)).erasedAt).toEqual(expect.any(String));
+    expect(await runAt(later, subject.tenant.id, ...bounded)).toEqual(
+      expect.objectContaining({ erased: 0, examined: 0, more: false }),
+    );
   }, 60_000);
 });
