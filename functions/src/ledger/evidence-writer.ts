@@ -4,7 +4,6 @@
  * a break-glass read) is recorded in the transaction of the change it records where there is
  * one, so the change and its evidence commit together or not at all.
  */
-import { Timestamp } from '@google-cloud/firestore';
 import type { Actor } from '../evidence/actor';
 import {
   contentHash,
@@ -13,7 +12,12 @@ import {
   type EvidenceBody,
   type ExtractionEvidenceBody,
 } from '../evidence/record';
-import { COMMIT_TIME, type TenantDb, type TenantTransaction } from '../tenancy/firestore';
+import {
+  COMMIT_TIME,
+  timestampFromMillis,
+  type TenantDb,
+  type TenantTransaction,
+} from '../tenancy/firestore';
 
 /** An event before it becomes a record: the writer adds the id and the tenant. */
 export interface EventEvidence {
@@ -44,8 +48,11 @@ export const EXPIRY_MARGIN_DAYS = 30;
  * (https://firebase.google.com/docs/firestore/ttl). Not part of the hashed content, like
  * `createdAt`.
  */
-export function expiryTimestamp(retentionDays: number, now: number = Date.now()): Timestamp {
-  return Timestamp.fromMillis(now + (retentionDays + EXPIRY_MARGIN_DAYS) * 86_400_000);
+export function expiryTimestamp(
+  retentionDays: number,
+  now: number = Date.now(),
+): ReturnType<typeof timestampFromMillis> {
+  return timestampFromMillis(now + (retentionDays + EXPIRY_MARGIN_DAYS) * 86_400_000);
 }
 
 /**

@@ -75,6 +75,14 @@ export function isoToTimestamp(iso: string): Timestamp {
   return new Timestamp(seconds, nanos);
 }
 
+/**
+ * A Firestore Timestamp at `ms` since the epoch: what a TTL policy needs in its field (a Date
+ * or an ISO string would not do; https://firebase.google.com/docs/firestore/ttl).
+ */
+export function timestampFromMillis(ms: number): Timestamp {
+  return Timestamp.fromMillis(ms);
+}
+
 /** Firestore Timestamps come back as ISO strings, so domain code deals in JSON only. */
 function fromFirestore(value: unknown): unknown {
   if (value instanceof Timestamp) return value.toDate().toISOString();
