@@ -9,6 +9,7 @@ import { sealAllTenants } from './ledger/sealer';
 import { handleDeadLetter } from './extraction/dead-letter';
 import { processExtraction } from './extraction/pipeline';
 import { defaultRotationId, rotateKeks } from './lifecycle/key-rotation';
+import { runRetention } from './lifecycle/retention';
 import { ExtractionMessage } from './extraction/submit';
 import { createApiRouter } from './http/api';
 import { createOpsRouter } from './http/ops';
@@ -138,8 +139,8 @@ functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<
 });
 
 /**
- * What Cloud Scheduler (and the local stack's stand-in) publishes to `seal-requests` and
- * `key-rotation-requests`: a trigger name and nothing else.
+ * What Cloud Scheduler (and the local stack's stand-in) publishes to `seal-requests`,
+ * `key-rotation-requests` and `retention-requests`: a trigger name and nothing else.
  */
 const SchedulerTrigger = z.strictObject({ trigger: z.string().regex(/^[a-z0-9-]{1,64}$/) });
 
@@ -167,4 +168,16 @@ functions.cloudEvent<PubSubData>('keyRotator', async (event: functions.CloudEven
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (failed.length > 0)
     throw new Error(`KEK rotation failed for ${String(failed.length)} tenant(s)`);
+});
+
+/**
+ * Cloud Scheduler publishes to `retention-requests` (terraform/): one content retention pass
+ * at the current time. A tenant that failed fails the delivery; the redelivery resumes from the
+ * cursors the pass stored, and erasure is idempotent.
+ */
+functions.cloudEvent<PubSubData>('retention', async (event: functions.CloudEvent<PubSubData>) => {
+  if (!pushMessage('retention', SchedulerTrigger, event)) return;
+  const outcomes = await runRetention(getServices(), { now: new Date() });
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  if (failed.length > 0) throw new Error(`retention failed for ${String(failed.length)} tenant(s)`);
 });

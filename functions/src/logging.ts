@@ -29,6 +29,11 @@ const EVENTS = {
   cosignature_accepted: 'NOTICE',
   cosignature_refused: 'WARNING',
   seal_pass_completed: 'INFO',
+  retention_pass_completed: 'INFO',
+  retention_settings_changed: 'NOTICE',
+  // An extraction past its retention still queued or processing holds up its group's pass.
+  retention_blocked: 'WARNING',
+  retention_failed: 'ERROR',
   tenant_onboarded: 'NOTICE',
   wrapping_key_unwrapped: 'DEBUG',
   worker_error: 'ERROR',

@@ -32,7 +32,7 @@ export function createServices(config: Config = getConfig()): Services {
   return {
     config,
     databases,
-    platform: new PlatformDb(databases),
+    platform: new PlatformDb(databases, config.EVIDENCE_RETENTION_DAYS),
     keyManager,
     keys: new KeyHierarchy(
       keyManager,

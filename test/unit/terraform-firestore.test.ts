@@ -15,7 +15,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { TENANT_COLLECTIONS } from '../../functions/src/tenancy/firestore';
+import { EXPIRY_MARGIN_DAYS, expiryTimestamp } from '../../functions/src/ledger/evidence-writer';
+import { Databases, TENANT_COLLECTIONS } from '../../functions/src/tenancy/firestore';
+import { PlatformDb } from '../../functions/src/tenancy/platform';
 import { allResources, blocks, loadTerraform, moduleAt, ROOT, str } from './terraform-config';
 
 const SRC = path.join(ROOT, 'functions', 'src');
@@ -462,6 +464,78 @@ describe('Firestore TTL policies against the code', () => {
       ['${local.ttl_fields}', [{}]],
     ]);
   });
+
+  it('puts a TTL policy on the expiry of evidence records and seals, where the code writes it', async () => {
+    const mods = await loadTerraform();
+    const ttl = moduleAt(mods, 'modules/firestore').locals.ttl_fields as Record<string, string>;
+    const writers = expiryFields()
+      .filter((f) => f.timestamp)
+      .map((f) => `${f.field}@${f.where.split(':')[0] ?? ''}`);
+    // The evidence writer stamps every record; the sealer stamps every seal.
+    expect(writers).toEqual(
+      expect.arrayContaining(['expireAt@ledger/evidence-writer.ts', 'expireAt@ledger/sealer.ts']),
+    );
+    expect(ttl).toMatchObject({ evidence: 'expireAt', seals: 'expireAt' });
+    expect(
+      Object.keys(ttl).every((c) => (TENANT_COLLECTIONS as readonly string[]).includes(c)),
+    ).toBe(true);
+  });
+
+  it('exempts every TTL field from indexing, in its own field resource, and no query reads it', async () => {
+    const mods = await loadTerraform();
+    const firestore = moduleAt(mods, 'modules/firestore');
+    const [resource] = allResources([firestore], 'google_firestore_field').filter(
+      (f) => f.body.ttl_config !== undefined,
+    );
+    // One field has one configuration: the TTL resource also holds its (empty) index config,
+    // and no other field resource names a TTL field.
+    expect(resource?.body.index_config).toEqual([{}]);
+    const ttl = Object.entries(firestore.locals.ttl_fields as Record<string, string>);
+    const unindexed = Object.values(
+      firestore.locals.unindexed_fields as Record<string, { collection: string; field: string }>,
+    );
+    for (const [collection, field] of ttl) {
+      expect(unindexed).not.toContainEqual({ collection, field });
+      const readers = scanned.queries.filter(
+        (q) =>
+          q.collection === collection &&
+          [...q.required, ...q.optional, ...q.orderBy].some((f) => f.field === field),
+      );
+      expect(readers.map((q) => q.where)).toEqual([]);
+    }
+  });
+
+  it('lets a record expire no earlier than the Locked retention of its export', async () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const platformDays = 2557;
+    // The tenant's handle carries the longer of the platform's and the tenant's retention …
+    const platform = new PlatformDb(new Databases('demo-ttl'), platformDays);
+    expect(platform.tenantDb({ id: 't1' }).evidenceRetentionDays).toBe(platformDays);
+    expect(platform.tenantDb({ id: 't1', retentionDays: 3650 }).evidenceRetentionDays).toBe(3650);
+    expect(platform.tenantDb({ id: 't1', retentionDays: 30 }).evidenceRetentionDays).toBe(
+      platformDays,
+    );
+    // … and the expiry lies past it by the margin, which covers the wait until the seal, whose
+    // export is then locked for the same retention from the seal time.
+    for (const days of [platformDays, 3650]) {
+      const expireAt = expiryTimestamp(days, now).toMillis();
+      expect(expireAt - now).toBe((days + EXPIRY_MARGIN_DAYS) * 86_400_000);
+    }
+    expect(EXPIRY_MARGIN_DAYS).toBeGreaterThanOrEqual(7);
+    // The bucket's own retention policy is the platform's evidence retention, from one variable,
+    // so no record's expiry (at least the platform retention) comes before it.
+    const mods = await loadTerraform();
+    const platformModule = moduleAt(mods, 'modules/platform');
+    const storageCall = platformModule.calls.find((c) => c.target === 'modules/storage');
+    const functionsCall = platformModule.calls.find((c) => c.target === 'modules/functions');
+    expect(storageCall?.body.audit_retention_days).toBe('${var.evidence_retention_days}');
+    expect(functionsCall?.body.evidence_retention_days).toBe('${var.evidence_retention_days}');
+    const functionsModule = moduleAt(mods, 'modules/functions');
+    expect(
+      (functionsModule.locals.environment as Record<string, unknown> | undefined)
+        ?.EVIDENCE_RETENTION_DAYS,
+    ).toBe('${tostring(var.evidence_retention_days)}');
+  });
 });
 
 describe('Firestore single-field index exemptions against the code', () => {
@@ -472,11 +546,18 @@ describe('Firestore single-field index exemptions against the code', () => {
     const resources = allResources([firestore], 'google_firestore_field').filter(
       (f) => f.body.index_config !== undefined,
     );
-    // One resource over the map, with an empty index_config: that is what removes the indexes.
+    // One resource over each map, with an empty index_config: that is what removes the
+    // indexes. TTL fields are exempted by their TTL resource (one field, one configuration).
     expect(resources.map((f) => [f.body.for_each, f.body.index_config])).toEqual([
       ['${local.unindexed_fields}', [{}]],
+      ['${local.ttl_fields}', [{}]],
     ]);
-    return Object.values(firestore.locals.unindexed_fields as Record<string, Exempt>);
+    return [
+      ...Object.values(firestore.locals.unindexed_fields as Record<string, Exempt>),
+      ...Object.entries(firestore.locals.ttl_fields as Record<string, string>).map(
+        ([collection, field]) => ({ collection, field }),
+      ),
+    ];
   }
 
   /** The exempted fields some query filters or orders on: each would then need its index. */

@@ -58,7 +58,10 @@ export async function accessTransparency(
   for (const row of page) {
     const record = EventEvidenceSchema.parse(
       Object.fromEntries(
-        Object.entries(row.data).filter(([k]) => k !== 'contentSha256' && k !== 'createdAt'),
+        // The stored fields outside the record: its hash, commit time and TTL expiry.
+        Object.entries(row.data).filter(
+          ([k]) => k !== 'contentSha256' && k !== 'createdAt' && k !== 'expireAt',
+        ),
       ),
     );
     const grantId = text(record.details.grantId);

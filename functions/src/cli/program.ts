@@ -10,6 +10,7 @@ import { registerConfigCommands } from './config';
 import { registerEvidenceCommands } from './evidence';
 import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
+import { registerRetentionCommand } from './retention';
 import { registerSealCommand } from './seal';
 import { registerSubprocessorCommands } from './subprocessors';
 import { registerTenantCommands } from './tenant';
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerTenantCommands(program, io);
   registerEvidenceCommands(program, io);
   registerSealCommand(program, io);
+  registerRetentionCommand(program, io);
   registerAuditCommands(program, io);
   registerKeyCommands(program, io);
   registerAccessReviewCommand(program, io);

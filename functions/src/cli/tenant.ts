@@ -8,6 +8,7 @@ import { offboardTenant, verifyCertificate, type OffboardResult } from '../lifec
 import { onboardTenant } from '../lifecycle/onboarding';
 import { CliError, confirmOrRefuse, requireId, withServices } from './common';
 import type { CliIo } from './io';
+import { registerTenantRetention } from './retention';
 import { addTrustOptions, resolveTrustedKey, type TrustOptions } from './trust';
 
 export function registerTenantCommands(program: Command, io: CliIo): void {
@@ -16,6 +17,7 @@ export function registerTenantCommands(program: Command, io: CliIo): void {
   registerOffboard(tenant, io);
   registerVerifyCertificate(tenant, io);
   registerDateOrder(tenant, io);
+  registerTenantRetention(tenant, io);
 }
 
 /**

@@ -131,11 +131,27 @@ const Stored = {
   contentSha256: Hex64,
   /** Firestore commit time of its write. */ createdAt: z.string(),
 };
-export const ExtractionEvidenceRecordSchema = ExtractionEvidenceSchema.extend(Stored);
-export const EvidenceRecordSchema = z.discriminatedUnion('kind', [
-  ExtractionEvidenceRecordSchema,
-  EventEvidenceSchema.extend(Stored),
-]);
+/**
+ * Drops what Firestore stores beside a record but is no part of it: `expireAt`, the TTL
+ * policy's field (ledger/evidence-writer.ts). Like `createdAt` it is outside the hash; unlike
+ * it, it is not exported either, so a record reads and exports the same before and after.
+ */
+function withoutStorageFields(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || !('expireAt' in value)) return value;
+  const { expireAt: _expireAt, ...record } = value as Record<string, unknown>;
+  return record;
+}
+export const ExtractionEvidenceRecordSchema = z.preprocess(
+  withoutStorageFields,
+  ExtractionEvidenceSchema.extend(Stored),
+);
+export const EvidenceRecordSchema = z.preprocess(
+  withoutStorageFields,
+  z.discriminatedUnion('kind', [
+    ExtractionEvidenceSchema.extend(Stored),
+    EventEvidenceSchema.extend(Stored),
+  ]),
+);
 export type EvidenceRecord = z.infer<typeof EvidenceRecordSchema>;
 export type ExtractionEvidenceRecord = z.infer<typeof ExtractionEvidenceRecordSchema>;
 

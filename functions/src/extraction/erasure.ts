@@ -22,6 +22,9 @@ export function erasureEvidenceId(extractionId: string): string {
 
 const ERASED_KINDS = ['document', 'response', 'result'] as const;
 
+/** Why an extraction is erased: its owner asked (DELETE), or its retention ran out. */
+export type ErasureReason = 'request' | 'retention';
+
 export interface ErasureOutcome {
   extractionId: string;
   evidenceId: string;
@@ -40,6 +43,7 @@ export async function eraseExtraction(
   tenant: TenantProfile,
   extractionId: string,
   actor: Actor,
+  reason: ErasureReason = 'request',
 ): Promise<ErasureOutcome> {
   if (!isValidId(extractionId)) throw notFound('extraction');
   const db = services.platform.tenantDb(tenant);
@@ -103,6 +107,7 @@ export async function eraseExtraction(
         evidenceId: typeof extraction.evidenceId === 'string' ? extraction.evidenceId : null,
         dataKeysDeleted: present,
         objectsDeleted: [...uris].sort(),
+        reason,
       },
       actor,
     });
@@ -121,6 +126,7 @@ export async function eraseExtraction(
       extractionId,
       evidenceId,
       objects: objects.length,
+      reason,
     });
   }
   return { extractionId, evidenceId, erasedNow, objectsDeleted: objects.length };

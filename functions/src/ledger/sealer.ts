@@ -12,6 +12,7 @@
  */
 import { errorFields, log } from '../logging';
 import { exportRecordContent } from './content-export';
+import { expiryTimestamp } from './evidence-writer';
 import type { Services } from '../services';
 import { isAlreadyExists, isoToTimestamp, type TenantDb } from '../tenancy/firestore';
 import type { TenantProfile } from '../tenancy/platform';
@@ -258,7 +259,9 @@ export async function sealTenantEvidence(
     },
   });
   await hooks.afterSign?.();
-  if (!(await db.createIfAbsent('seals', seqId(seal.seq), { seal, frontier }))) {
+  // `expireAt`: the TTL policy's field (evidence-writer.ts), at or after the export's lock.
+  const sealDoc = { seal, frontier, expireAt: expiryTimestamp(retentionDays(services, tenant)) };
+  if (!(await db.createIfAbsent('seals', seqId(seal.seq), sealDoc))) {
     // Another instance finished this seal first (ECDSA signatures differ run to run): its
     // stored copy is the seal, and the only one that may be exported.
     const stored = await db.get('seals', seqId(seal.seq));

@@ -75,6 +75,14 @@ export function isoToTimestamp(iso: string): Timestamp {
   return new Timestamp(seconds, nanos);
 }
 
+/**
+ * A Firestore Timestamp at `ms` since the epoch: what a TTL policy needs in its field (a Date
+ * or an ISO string would not do; https://firebase.google.com/docs/firestore/ttl).
+ */
+export function timestampFromMillis(ms: number): Timestamp {
+  return Timestamp.fromMillis(ms);
+}
+
 /** Firestore Timestamps come back as ISO strings, so domain code deals in JSON only. */
 function fromFirestore(value: unknown): unknown {
   if (value instanceof Timestamp) return value.toDate().toISOString();
@@ -143,6 +151,11 @@ export class TenantTransaction {
     return this.tenant.tenantId;
   }
 
+  /** The tenant's evidence retention in days, when its handle was opened from its profile. */
+  get evidenceRetentionDays(): number | undefined {
+    return this.tenant.evidenceRetentionDays;
+  }
+
   async get(collection: TenantCollection, id: string): Promise<DocData | undefined> {
     const snap = await this.tx.get(this.tenant.ref(collection, id));
     return snap.exists ? (fromFirestore(snap.data()) as DocData) : undefined;
@@ -175,6 +188,12 @@ export class TenantDb {
   constructor(
     private readonly db: Firestore,
     readonly tenantId: string,
+    /**
+     * How long this tenant's evidence is kept (the platform minimum or the tenant's longer
+     * choice), so every evidence record written through this handle carries its expiry
+     * (ledger/evidence-writer.ts). Undefined: records are written without one and never expire.
+     */
+    readonly evidenceRetentionDays?: number,
   ) {
     if (!isValidId(tenantId)) throw new TenantPathError(`tenants/${tenantId}`, tenantId);
     this.root = `tenants/${tenantId}`;

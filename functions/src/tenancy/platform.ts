@@ -3,7 +3,13 @@
  * registry) and `apiKeys/{keyId}` (which resolves a key to its tenant). Nothing else in the
  * codebase reads or writes outside `tenants/{t}/...`.
  */
-import { FieldValue, Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
+import {
+  FieldPath,
+  FieldValue,
+  Timestamp,
+  type Firestore,
+  type Transaction,
+} from '@google-cloud/firestore';
 import { z } from 'zod';
 import { PROVIDERS } from '../config';
 import { COMMIT_TIME, isValidId, TenantDb, type Databases } from './firestore';
@@ -66,6 +72,22 @@ export const TenantProfileSchema = z.object({
    * max(platform minimum EVIDENCE_RETENTION_DAYS, this): a tenant can ask for more, never less.
    */
   retentionDays: z.number().int().positive().max(36_500).optional(),
+  /**
+   * How long customer content (originals, raw responses, results) is kept before the retention
+   * job (lifecycle/retention.ts) erases it: days from submission, per schema where it differs.
+   * Absent: the platform default (DEFAULT_CONTENT_RETENTION_DAYS there).
+   */
+  contentRetention: z
+    .strictObject({
+      days: z.number().int().positive(),
+      bySchema: z.record(z.string(), z.number().int().positive()).optional(),
+    })
+    .optional(),
+  /**
+   * How far the retention job got, per group (`*` = the default, else a schema name): the last
+   * extraction it handled, in submission order. Cleared whenever the settings change.
+   */
+  retentionCursors: z.record(z.string(), z.string()).optional(),
   /** Store results encrypted under their own data key rather than as Firestore fields. */
   encryptResults: z.boolean().optional(),
   /**
@@ -135,10 +157,17 @@ function plain(data: Record<string, unknown> | undefined): Record<string, unknow
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, toIso(v)]));
 }
 
+/** The platform's evidence retention when none is configured: 7 years (EVIDENCE_RETENTION_DAYS). */
+export const PLATFORM_EVIDENCE_RETENTION_DAYS = 2557;
+
 export class PlatformDb {
   private readonly db: Firestore;
 
-  constructor(private readonly databases: Databases) {
+  constructor(
+    private readonly databases: Databases,
+    /** The platform minimum (EVIDENCE_RETENTION_DAYS); a tenant may choose longer, never less. */
+    readonly evidenceRetentionDays = PLATFORM_EVIDENCE_RETENTION_DAYS,
+  ) {
     this.db = databases.get();
   }
 
@@ -172,6 +201,33 @@ export class PlatformDb {
     await this.db
       .doc(`tenants/${tenantId}`)
       .update({ dateOrder: parsed === null ? FieldValue.delete() : parsed });
+  }
+
+  /**
+   * Replaces the tenant's retention settings (already checked by lifecycle/retention.ts) and
+   * clears the retention job's cursors, so its next pass starts over under the new settings.
+   */
+  async setTenantRetention(
+    tenantId: string,
+    settings: Pick<TenantProfile, 'contentRetention' | 'retentionDays'>,
+  ): Promise<void> {
+    const parsed = TenantProfileSchema.pick({
+      contentRetention: true,
+      retentionDays: true,
+    }).parse(settings);
+    await this.db.doc(`tenants/${tenantId}`).update({
+      contentRetention: parsed.contentRetention ?? FieldValue.delete(),
+      retentionDays: parsed.retentionDays ?? FieldValue.delete(),
+      retentionCursors: FieldValue.delete(),
+    });
+  }
+
+  /** Records how far the retention job got in one group (a field path, so any schema name fits). */
+  async setRetentionCursor(tenantId: string, group: string, extractionId: string): Promise<void> {
+    if (!isValidId(tenantId) || !isValidId(extractionId)) return;
+    await this.db
+      .doc(`tenants/${tenantId}`)
+      .update(new FieldPath('retentionCursors', group), extractionId);
   }
 
   async setTenantStatus(tenantId: string, status: TenantProfile['status']): Promise<void> {
@@ -227,8 +283,12 @@ export class PlatformDb {
   }
 
   /** The scoped handle for a tenant: its own database when dedicated, the default otherwise. */
-  tenantDb(profile: Pick<TenantProfile, 'id' | 'databaseId'>): TenantDb {
-    return new TenantDb(this.databases.get(profile.databaseId), profile.id);
+  tenantDb(profile: Pick<TenantProfile, 'id' | 'databaseId' | 'retentionDays'>): TenantDb {
+    return new TenantDb(
+      this.databases.get(profile.databaseId),
+      profile.id,
+      Math.max(this.evidenceRetentionDays, profile.retentionDays ?? 0),
+    );
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {

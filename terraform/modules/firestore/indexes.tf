@@ -24,6 +24,24 @@ resource "google_firestore_index" "extractions_status_submitted_at" {
   }
 }
 
+# The retention job's pass over one schema with its own content retention
+# (lifecycle/retention.ts): equality on schema, submitted before the cutoff, oldest first.
+resource "google_firestore_index" "extractions_schema_submitted_at" {
+  project     = var.project_id
+  database    = google_firestore_database.this.name
+  collection  = "extractions"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "schema"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "submittedAt"
+    order      = "ASCENDING"
+  }
+}
+
 # The sealer's window (ledger/sealer.ts recordsInWindow): a range on createdAt, ordered by
 # createdAt then id.
 resource "google_firestore_index" "evidence_created_at_id" {
@@ -67,7 +85,8 @@ resource "google_firestore_index" "evidence_kind_created_at" {
 # capped near 500 / 3 extractions/s (docs/scale.md works the numbers). No query reads these
 # fields, so they need no index: test/unit/terraform-firestore.test.ts fails when a query starts
 # to use one. What stays indexed and sequential is one write per extraction: `submittedAt`
-# (listing order) and evidence `createdAt` (the sealer's windows).
+# (listing order) and evidence `createdAt` (the sealer's windows). The TTL fields are exempted
+# in ttl.tf, by the one field resource that also holds their TTL policy.
 locals {
   unindexed_fields = {
     "extractions.createdAt"     = { collection = "extractions", field = "createdAt" }

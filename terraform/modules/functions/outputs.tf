@@ -17,6 +17,7 @@ output "service_accounts" {
     dead_letter_worker = google_service_account.dead_letter_worker.email
     notifier           = google_service_account.notifier.email
     sealer             = google_service_account.sealer.email
+    retention          = google_service_account.retention.email
   }
 }
 
@@ -27,5 +28,6 @@ output "push_service_accounts" {
     dead_letter_worker = module.dead_letter_worker_trigger.push_service_account
     notifier           = module.notifier_trigger.push_service_account
     sealer             = module.sealer_trigger.push_service_account
+    retention          = module.retention_trigger.push_service_account
   }
 }

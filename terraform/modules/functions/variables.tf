@@ -246,3 +246,13 @@ variable "key_rotation_schedule" {
     error_message = "key_rotation_schedule must be a five-field cron expression."
   }
 }
+
+variable "retention_schedule" {
+  description = "Cron schedule (UTC) of the content retention pass."
+  type        = string
+  default     = "17 * * * *"
+  validation {
+    condition     = length(split(" ", var.retention_schedule)) == 5
+    error_message = "retention_schedule must be a five-field cron expression."
+  }
+}
