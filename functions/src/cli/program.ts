@@ -7,6 +7,7 @@ import { registerAccessReviewCommand } from './access-review';
 import { registerAuditCommands } from './audit';
 import { CliError } from './common';
 import { registerEvidenceCommands } from './evidence';
+import { registerEvidencePackCommand } from './evidence-pack';
 import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
 import { registerSealCommand } from './seal';
@@ -24,6 +25,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerAuditCommands(program, io);
   registerKeyCommands(program, io);
   registerAccessReviewCommand(program, io);
+  registerEvidencePackCommand(program, io);
   registerSubprocessorCommands(program, io);
   return program;
 }
