@@ -12,7 +12,11 @@
  */
 import { inPeriod, type PackRecord, type Period } from './log';
 
-export type ChangeComponent = 'model' | 'prompt' | 'schema' | 'post_processing' | string;
+/**
+ * `model`, `prompt`, `schema` or `post_processing` for an extraction change; the details key
+ * (`rules`, `terraform`, ...) for a configuration change.
+ */
+export type ChangeComponent = string;
 
 export interface ControlChange {
   at: string;

@@ -46,8 +46,7 @@ export const eventLabel = (kind: string) => EVENT_LABELS[kind] ?? kind;
 function value(v: unknown): string {
   if (v === null || v === undefined) return '—';
   if (Array.isArray(v)) return v.map((x) => value(x)).join(', ');
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v as string | number | boolean);
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? '—');
 }
 
 function table(headers: string[], rows: string[][], caption?: string): string {
