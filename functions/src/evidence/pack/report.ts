@@ -46,7 +46,7 @@ export const eventLabel = (kind: string) => EVENT_LABELS[kind] ?? kind;
 function value(v: unknown): string {
   if (v === null || v === undefined) return '—';
   if (Array.isArray(v)) return v.map((x) => value(x)).join(', ');
-  return typeof v === 'string' ? v : (JSON.stringify(v) ?? '—');
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 function table(headers: string[], rows: string[][], caption?: string): string {
