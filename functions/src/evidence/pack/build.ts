@@ -5,17 +5,18 @@
  * the writing and the zip; every file of the pack is made here, with the manifest last.
  */
 import { createHash } from 'node:crypto';
-import type { VerifyProblem, VerifyReport } from '../verify-export';
+import type { VerifyReport } from '../verify-export';
 import type { TrustedKey } from '../trust-root';
-import { controlChanges, type ControlChange } from './changes';
+import { controlChanges } from './changes';
 import { recordsPerDayChart, sealLagChart } from './charts';
-import { continuity, type Continuity } from './continuity';
-import { eventsIn, type PackEvent } from './events';
+import { continuity } from './continuity';
+import { eventsIn } from './events';
 import { inPeriod, type PackLog, type Period } from './log';
 import { renderReport } from './report';
-import { sampleExtractions, type SampleEntry } from './sample';
+import { PACK_VERSION, type EvidencePack } from './types';
+import { sampleExtractions } from './sample';
 
-export const PACK_VERSION = 1;
+export { PACK_VERSION, type EvidencePack, type PackSummary } from './types';
 
 export interface PackInput {
   tenantId: string;
@@ -28,52 +29,6 @@ export interface PackInput {
   key: TrustedKey;
   location: string;
   generatedAt: string;
-}
-
-export interface PackSummary {
-  version: typeof PACK_VERSION;
-  tenantId: string;
-  period: Period;
-  generatedAt: string;
-  location: string;
-  trustRoot: { fingerprint: string };
-  seed: string;
-  verification: {
-    ok: boolean;
-    logs: {
-      tenantId: string;
-      seals: number;
-      records: number;
-      treeSize: number;
-      rootHash: string | null;
-      coverage: { from: string; to: string } | null;
-      problemCount: number;
-      /** The first problems (at most 50); the CLI's `audit verify --json` lists all. */
-      problems: VerifyProblem[];
-    }[];
-  };
-  continuity: Continuity;
-  counts: {
-    records: number;
-    extractions: number;
-    changes: number;
-    sample: number;
-    sampleVerified: number;
-    access: number;
-    notices: number;
-    keyEvents: number;
-    otherEvents: number;
-  };
-}
-
-export interface EvidencePack {
-  summary: PackSummary;
-  changes: ControlChange[];
-  sample: SampleEntry[];
-  access: PackEvent[];
-  notices: PackEvent[];
-  keys: PackEvent[];
-  other: PackEvent[];
 }
 
 export interface ManifestEntry {

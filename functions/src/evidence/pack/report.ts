@@ -3,7 +3,7 @@
  * SVG charts, no script, nothing fetched), with a section per question an auditor asks. It
  * holds hashes, ids and dates only: the export carries no document content in clear.
  */
-import type { EvidencePack } from './build';
+import type { EvidencePack } from './types';
 import type { ControlChange } from './changes';
 import type { PackEvent } from './events';
 import { escapeXml as e } from './html';
