@@ -8,6 +8,7 @@ import { registerAuditCommands } from './audit';
 import { CliError } from './common';
 import { registerConfigCommands } from './config';
 import { registerEvidenceCommands } from './evidence';
+import { registerEvidencePackCommand } from './evidence-pack';
 import { defaultIo, type CliIo } from './io';
 import { registerKeyCommands } from './keys';
 import { registerRetentionCommand } from './retention';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerAuditCommands(program, io);
   registerKeyCommands(program, io);
   registerAccessReviewCommand(program, io);
+  registerEvidencePackCommand(program, io);
   registerSubprocessorCommands(program, io);
   registerConfigCommands(program, io);
   return program;
