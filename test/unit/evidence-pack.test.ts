@@ -109,6 +109,20 @@ function tenantBatches(tenantId: string, withNewKinds: boolean) {
           `${day(8)}T10:00:00.000Z`,
         ),
       );
+    if (d === 8 && withNewKinds)
+      // A kind a later build might write, which this build cannot check.
+      pending.push(
+        stored(
+          eventBody(
+            tenantId,
+            'ev_future-1',
+            'future_kind',
+            { type: 'tenant', id: tenantId },
+            { note: 'written by a newer build' },
+          ),
+          `${day(8)}T11:00:00.000Z`,
+        ),
+      );
     if (d === 9)
       pending.push(
         stored(
@@ -141,10 +155,16 @@ function platformBatches() {
         'configuration',
         { type: 'deployment', id },
         {
-          rules: h(rules),
-          prompts: h('prompts 1'),
-          terraform: h('tf 1'),
-          deployedAt: at,
+          // The shape lifecycle/configuration.ts records: component hashes by path, then the
+          // record's bookkeeping, which the change log must not report as changes.
+          'rules/firestore.rules': h(rules),
+          'prompt/invoice': h('prompts 1'),
+          'terraform/main.tf': h('tf 1'),
+          sha256: h(`all ${rules}`),
+          seq: id === 'cfg-1' ? 1 : 2,
+          previousSha256: id === 'cfg-1' ? null : h('all rules 1'),
+          changed: id === 'cfg-1' ? [] : ['rules/firestore.rules'],
+          trigger: 'deploy',
         },
       ),
       at,
@@ -214,7 +234,8 @@ describe('continuity over the synthetic period', () => {
     expect(c.daysWithoutSeals).toEqual([{ date: '2026-03-05', recordsWritten: 2 }]);
     expect(c.seqGaps).toEqual([]);
     expect(c.sealsInPeriod).toBe(9);
-    expect(c.recordsInPeriod).toBe(20 + 1 + 1 + 1);
+    // 20 extractions, the access, the notice, the future kind and the rotation.
+    expect(c.recordsInPeriod).toBe(20 + 1 + 1 + 1 + 1);
     const fifth = c.days.find((d) => d.date === '2026-03-05');
     // Written 09:00 and 09:01 on the 5th, sealed 23:00 on the 6th.
     expect(fifth).toMatchObject({ records: 2, seals: 0, maxSealLagSeconds: 38 * 3600 });
@@ -245,7 +266,13 @@ describe('control change log', () => {
         'openai/gpt-4o-mini (gpt-4o-mini-2024-07-18)',
         'openai/gpt-4o (gpt-4o-2024-08-06)',
       ],
-      ['2026-03-06T08:00:00.000Z', 'configuration', 'rules', h('rules 1'), h('rules 2')],
+      [
+        '2026-03-06T08:00:00.000Z',
+        'configuration',
+        'rules/firestore.rules',
+        h('rules 1'),
+        h('rules 2'),
+      ],
       [
         '2026-03-07T09:00:00.000Z',
         'extraction',
@@ -334,11 +361,11 @@ describe('sections and files', () => {
   });
 
   it('says verification failed while this build does not know a kind in the log, and still packs it', () => {
-    // subprocessor_notice and configuration are not in this build's EVENT_KINDS yet.
+    // `future_kind` is in no build's EVENT_KINDS; the platform log's configuration records are.
     expect(pack.summary.verification.ok).toBe(false);
     expect(pack.summary.verification.logs.map((l) => l.problems[0]?.kind)).toEqual([
       'record_shape',
-      'record_shape',
+      undefined,
     ]);
   });
 
@@ -360,7 +387,7 @@ describe('sections and files', () => {
     );
     expect(html).toContain(`System prompt (schema invoice) changed: ${h('prompt v1')}`);
     expect(html).toContain(
-      `Configuration: rules (platform) changed: ${h('rules 1')} → ${h('rules 2')}`,
+      `Configuration: rules/firestore.rules (platform) changed: ${h('rules 1')} → ${h('rules 2')}`,
     );
     expect(html).toContain('engineer-1');
     expect(html).toContain('Sub-processor notice');

@@ -19,7 +19,7 @@ import {
   type ConfigurationFingerprint,
   type FingerprintInputs,
 } from '../evidence/fingerprint';
-import { EventEvidenceSchema } from '../evidence/record';
+import { EvidenceRecordSchema } from '../evidence/record';
 import { buildSystemPrompt } from '../extraction/prompt';
 import { CUSTOM_STEPS, STEPS } from '../extraction/postprocess/registry';
 import { BUILT_IN_SCHEMAS, BUILT_IN_VERSIONS } from '../extraction/schemas/built-in';
@@ -151,8 +151,10 @@ async function lastConfiguration(
     .list('evidence', { where: [['kind', '==', 'configuration']] });
   let last: { seq: number; sha256: string; components: Record<string, string> } | undefined;
   for (const row of rows) {
-    const { contentSha256: _hash, createdAt: _at, ...body } = row.data;
-    const { details } = EventEvidenceSchema.parse(body);
+    // Through the stored record's schema: it drops `expireAt`, the TTL field stored beside it.
+    const record = EvidenceRecordSchema.parse(row.data);
+    if (record.kind !== 'configuration') continue;
+    const { details } = record;
     const seq = details.seq;
     const sha256 = details.sha256;
     if (typeof seq !== 'number' || typeof sha256 !== 'string') continue;

@@ -56,16 +56,15 @@ export function extractionControls(body: Record<string, unknown>): Record<string
 }
 
 /**
- * The component values of a configuration record: every scalar of its details except times
- * (`...At`), which change on every deployment without changing a control.
+ * The component hashes of a configuration record (lifecycle/configuration.ts): the details
+ * keys that name a component by its path (`rules/firestore.rules`, `prompt/invoice`,
+ * `terraform/...`). The record's own bookkeeping (`sha256`, `seq`, `previousSha256`,
+ * `changed`, `trigger`) changes with every record and is no control.
  */
 export function configurationControls(body: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj(body.details))) {
-    if (/At$/.test(k)) continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
-      out[k] = String(v);
-    else if (Array.isArray(v)) out[k] = v.map(String).join(', ');
+    if (k.includes('/') && typeof v === 'string') out[k] = v;
   }
   return out;
 }
