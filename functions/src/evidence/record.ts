@@ -96,7 +96,16 @@ export const ExtractionEvidenceSchema = z.strictObject({
 });
 export type ExtractionEvidenceBody = z.infer<typeof ExtractionEvidenceSchema>;
 
-export const EVENT_KINDS = ['erasure', 'offboarding', 'key_rotation', 'content_access'] as const;
+export const EVENT_KINDS = [
+  'erasure',
+  'offboarding',
+  'key_rotation',
+  'content_access',
+  /** A sub-processor notice delivered to one of the tenant's confirmed addresses. */
+  'subprocessor_notice',
+  /** The tenant objected to a sub-processor notice inside its window. */
+  'subprocessor_objection',
+] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /**
