@@ -104,7 +104,9 @@ export async function startSmtpSink(options: {
     });
   });
   // smtp-server keeps its net.Server as `server`.
-  const address = (server as unknown as { server: { address(): { port: number } } }).server.address();
+  const address = (
+    server as unknown as { server: { address(): { port: number } } }
+  ).server.address();
   const port = address.port;
   return {
     host: `127.0.0.1:${String(port)}`,

@@ -221,7 +221,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     servers.push(trustPage);
     // The notice mail relay: each message lands in <stateDir>/mail as an .eml (docs/subprocessors.md).
-    const smtp = await startSmtpSink({ dir: path.join(options.stateDir, 'mail'), port: ports.smtp });
+    const smtp = await startSmtpSink({
+      dir: path.join(options.stateDir, 'mail'),
+      port: ports.smtp,
+    });
     servers.push(smtp);
     await Promise.all([firestore.ready, pubsub.ready]);
     progress(
