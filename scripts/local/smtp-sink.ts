@@ -113,6 +113,11 @@ export async function startSmtpSink(options: {
     url: `smtp://127.0.0.1:${String(port)}`,
     port,
     dir: options.dir,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }

@@ -91,12 +91,12 @@ export function createMailer(
       }
       let info: { messageId: string; response: string; rejected: unknown[] };
       try {
-        info = (await transport.sendMail({
+        info = await transport.sendMail({
           from: config.NOTICE_MAIL_FROM,
           to: mail.to,
           subject: mail.subject,
           text: mail.text,
-        })) as typeof info;
+        });
       } catch (err) {
         const code = (err as { responseCode?: unknown }).responseCode;
         throw new NoticeMailError(
