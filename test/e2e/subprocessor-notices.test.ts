@@ -163,6 +163,19 @@ describe('subscribing: denial paths first', () => {
     pendingId = (second.body as { id: string }).id;
   });
 
+  it('subscribing a pending address again within 10 minutes mails nothing more (no mail cannon)', async () => {
+    expect(mailsTo(unconfirmed)).toHaveLength(1);
+    const again = await callApi('/v1/subprocessor-notices/subscriptions', {
+      method: 'POST',
+      key: customer.key,
+      body: { email: unconfirmed },
+    });
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ id: pendingId, status: 'pending' });
+    // The API answers after the relay accepted (or was not asked): the sink's folder is final.
+    expect(mailsTo(unconfirmed)).toHaveLength(1);
+  });
+
   it('a wrong token answers like an unknown subscription, and confirms nothing', async () => {
     const url = new URL(confirmLink);
     url.searchParams.set('token', 'A'.repeat(43));
@@ -209,6 +222,26 @@ describe('subscribing: denial paths first', () => {
       linkPath(confirmLink).replace(`tenant=${customer.tenant.id}`, `tenant=${other.tenant.id}`),
     );
     expect(foreign.status).toBe(404);
+  });
+
+  it('a tenant has at most 20 addresses: the 21st is 409 subscription_limit, and is not mailed', async () => {
+    for (let i = 0; i < 20; i++) {
+      const reply = await callApi('/v1/subprocessor-notices/subscriptions', {
+        method: 'POST',
+        key: other.key,
+        body: { email: `cap-${String(i)}-${run}@other.example` },
+      });
+      expect([i, reply.status]).toEqual([i, 202]);
+    }
+    const over = `cap-over-${run}@other.example`;
+    const refused = await callApi('/v1/subprocessor-notices/subscriptions', {
+      method: 'POST',
+      key: other.key,
+      body: { email: over },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: 'subscription_limit' } });
+    expect(mailsTo(over)).toEqual([]);
   });
 
   it('the mailed link confirms the subscription; following it again changes nothing', async () => {
@@ -459,5 +492,25 @@ describe('objections', () => {
     expect(own.status).toBe(200);
     const foreign = await callApi(`/v1/evidence/${evidenceId}`, { key: other.key });
     expect(foreign.status).toBe(404);
+  });
+
+  it('a tenant has at most 20 addresses: the 21st is 409 subscription_limit, and is not mailed', async () => {
+    for (let i = 0; i < 20; i++) {
+      const reply = await callApi('/v1/subprocessor-notices/subscriptions', {
+        method: 'POST',
+        key: other.key,
+        body: { email: `cap-${String(i)}-${run}@other.example` },
+      });
+      expect([i, reply.status]).toEqual([i, 202]);
+    }
+    const over = `cap-over-${run}@other.example`;
+    const refused = await callApi('/v1/subprocessor-notices/subscriptions', {
+      method: 'POST',
+      key: other.key,
+      body: { email: over },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: 'subscription_limit' } });
+    expect(mailsTo(over)).toEqual([]);
   });
 });

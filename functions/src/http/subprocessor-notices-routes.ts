@@ -39,10 +39,14 @@ export const subprocessorNoticeRoutes = [
     body: jsonObject(SubscribeBody),
     summary: 'Subscribe an address to sub-processor notices (mails a confirmation link)',
     ok: [
-      { status: 202, schema: NoticeSubscription, description: 'Pending; the link was mailed' },
+      {
+        status: 202,
+        schema: NoticeSubscription,
+        description: 'Pending; the link was mailed (or was, less than 10 minutes ago)',
+      },
       { status: 200, schema: NoticeSubscription, description: 'Confirmed already; no mail' },
     ],
-    errors: [400, 415, 502, 503],
+    errors: [400, 409, 415, 502, 503],
     handle: async ({ services, tenant, actor, body, requestId }) => {
       const { subscription, mailed } = await subscribe(services, tenant, body.email, actor);
       log('notice_subscription_created', {
@@ -52,7 +56,7 @@ export const subprocessorNoticeRoutes = [
         mailed,
         createdBy: actorLabel(actor),
       });
-      return { status: mailed ? 202 : 200, body: subscription };
+      return { status: subscription.status === 'confirmed' ? 200 : 202, body: subscription };
     },
   }),
 

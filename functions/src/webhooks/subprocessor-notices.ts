@@ -10,7 +10,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { z } from 'zod';
 import type { Actor } from '../evidence/actor';
 import { eventEvidenceId, recordEvent, recordEventOnce } from '../ledger/evidence-writer';
-import { AppError, notFound } from '../errors';
+import { AppError, conflict, notFound } from '../errors';
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
 import {
@@ -49,6 +49,8 @@ const SubscriptionRecord = z.object({
   createdBy: z.string(),
   createdAt: z.string().optional(),
   confirmedAt: z.string().nullable().optional(),
+  /** When the last confirmation link was mailed (ISO), to throttle re-sends. */
+  mailedAt: z.string().optional(),
 });
 type SubscriptionRecord = z.infer<typeof SubscriptionRecord>;
 
@@ -100,9 +102,19 @@ async function readSubscriptions(
 }
 
 /**
+ * Addresses per tenant. Subscribing mails an address the caller names through our relay, so
+ * the relay is not a way to mail anyone at will: a bounded list, and one link per address per
+ * `RESEND_AFTER_MS`.
+ */
+export const MAX_SUBSCRIPTIONS_PER_TENANT = 20;
+export const RESEND_AFTER_MS = 10 * 60 * 1000;
+
+/**
  * Subscribes `email` for `tenant` and mails the confirmation link. An address already
  * confirmed is left as it is (no mail); a pending one gets a new token (the old link stops
- * working) and a new mail.
+ * working) and a new mail, unless its last link went out less than `RESEND_AFTER_MS` ago
+ * (then nothing changes and nothing is mailed). A tenant has at most
+ * `MAX_SUBSCRIPTIONS_PER_TENANT` addresses (409 `subscription_limit`).
  */
 export async function subscribe(
   services: Services,
@@ -113,15 +125,30 @@ export async function subscribe(
   const mailer = mailerOf(services);
   const db = services.platform.tenantDb(tenant);
   const emailKey = email.toLowerCase();
-  const existing = (await readSubscriptions(db)).find((s) => s.record.emailKey === emailKey);
+  const all = await readSubscriptions(db);
+  const existing = all.find((s) => s.record.emailKey === emailKey);
   if (existing?.record.status === 'confirmed') {
     return { subscription: view(existing.id, existing.record), mailed: false };
   }
+  const now = new Date();
+  if (
+    existing?.record.mailedAt !== undefined &&
+    now.getTime() - Date.parse(existing.record.mailedAt) < RESEND_AFTER_MS
+  ) {
+    return { subscription: view(existing.id, existing.record), mailed: false };
+  }
+  if (!existing && all.length >= MAX_SUBSCRIPTIONS_PER_TENANT) {
+    throw conflict(
+      'subscription_limit',
+      `a tenant has at most ${String(MAX_SUBSCRIPTIONS_PER_TENANT)} notice subscriptions`,
+    );
+  }
   const token = randomBytes(32).toString('base64url');
+  const mailedAt = now.toISOString();
   let id: string;
   if (existing) {
     id = existing.id;
-    await db.update('subprocessorSubscriptions', id, { tokenSha256: sha256(token) });
+    await db.update('subprocessorSubscriptions', id, { tokenSha256: sha256(token), mailedAt });
   } else {
     id = `sub_${randomBytes(12).toString('hex')}`;
     await db.create('subprocessorSubscriptions', id, {
@@ -133,6 +160,7 @@ export async function subscribe(
       createdBy: `${actor.kind}:${actor.id}`,
       createdAt: COMMIT_TIME,
       confirmedAt: null,
+      mailedAt,
     });
   }
   const link = apiUrl(
