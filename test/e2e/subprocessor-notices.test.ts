@@ -493,24 +493,4 @@ describe('objections', () => {
     const foreign = await callApi(`/v1/evidence/${evidenceId}`, { key: other.key });
     expect(foreign.status).toBe(404);
   });
-
-  it('a tenant has at most 20 addresses: the 21st is 409 subscription_limit, and is not mailed', async () => {
-    for (let i = 0; i < 20; i++) {
-      const reply = await callApi('/v1/subprocessor-notices/subscriptions', {
-        method: 'POST',
-        key: other.key,
-        body: { email: `cap-${String(i)}-${run}@other.example` },
-      });
-      expect([i, reply.status]).toEqual([i, 202]);
-    }
-    const over = `cap-over-${run}@other.example`;
-    const refused = await callApi('/v1/subprocessor-notices/subscriptions', {
-      method: 'POST',
-      key: other.key,
-      body: { email: over },
-    });
-    expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ error: { code: 'subscription_limit' } });
-    expect(mailsTo(over)).toEqual([]);
-  });
 });
