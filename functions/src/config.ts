@@ -110,6 +110,18 @@ const EnvSchema = z.object({
    */
   SECURITY_CHANNEL_URL: z.url({ protocol: /^https?$/ }).optional(),
   SECURITY_CHANNEL_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /**
+   * The SMTP relay of sub-processor notices (nodemailer's URL form: `smtps://user:pass@host:465`
+   * for implicit TLS, `smtp://host:port` for plain SMTP, refused when deployed). Unset, nobody
+   * can subscribe (503 `notices_unavailable`) and nothing is mailed.
+   */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The sender of notice mails. */
+  NOTICE_MAIL_FROM: z.email().default('notices@provenant.invalid'),
+  /** The API's public base URL, for the links in notice mails (confirmation, objections). */
+  PUBLIC_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The public trust page, linked from notice mails. */
+  TRUST_PAGE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema>;
@@ -177,6 +189,11 @@ export function deployedSwitchProblems(env: NodeJS.ProcessEnv): string[] {
       problems.push(`${name}: an SDK debug log level, refused when deployed (K_SERVICE is set)`);
     }
   }
+  // Deployed, the relay is reached over implicit TLS only: a plaintext SMTP leg would carry the
+  // relay's credentials and the subscribers' addresses in clear.
+  if (env.SMTP_URL && !env.SMTP_URL.startsWith('smtps://')) {
+    problems.push('SMTP_URL: a plaintext SMTP relay, refused when deployed (K_SERVICE is set)');
+  }
   for (const name of ENDPOINTS) {
     const value = env[name];
     if (value && !value.startsWith('https://')) {
@@ -204,6 +221,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(
       'SECURITY_CHANNEL_SECRET: missing (SECURITY_CHANNEL_URL is set; notices are signed)',
     );
+  if (parsed.success && parsed.data.SMTP_URL && !parsed.data.PUBLIC_API_URL)
+    problems.push('PUBLIC_API_URL: missing (SMTP_URL is set; notice mails link to the API)');
   if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError(problems);
 }

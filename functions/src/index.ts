@@ -20,6 +20,10 @@ import type { Router } from './http/router';
 import { NotificationMessage } from './webhooks/events';
 import { deliverNotification, DeliveryPendingError, notificationFields } from './webhooks/notifier';
 import { deliverSecurityNotice, SecurityNotice } from './webhooks/security-notice';
+import {
+  deliverSubprocessorNotice,
+  SubprocessorNoticeMessage,
+} from './webhooks/subprocessor-notices';
 
 function lazyRouter(build: (services: Services) => Router) {
   let router: Router | undefined;
@@ -115,13 +119,23 @@ functions.cloudEvent<PubSubData>(
 );
 
 /**
- * Push subscription on `notifications`: signed webhook deliveries of extraction outcomes, and
- * the security channel's notices of break-glass access (`channel: 'security'`).
+ * Push subscription on `notifications`: signed webhook deliveries of extraction outcomes, the
+ * security channel's notices of break-glass access (`channel: 'security'`), and sub-processor
+ * notices mailed to every confirmed subscriber (`channel: 'subprocessor-notice'`; a failed
+ * address throws, and the redelivery skips those already recorded).
  */
 functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<PubSubData>) => {
-  const message = pushMessage('notifier', z.union([NotificationMessage, SecurityNotice]), event);
+  const message = pushMessage(
+    'notifier',
+    z.union([NotificationMessage, SecurityNotice, SubprocessorNoticeMessage]),
+    event,
+  );
   if (!message) return;
   if ('channel' in message) {
+    if (message.channel === 'subprocessor-notice') {
+      await deliverSubprocessorNotice(getServices(), message);
+      return;
+    }
     await deliverSecurityNotice(getServices(), message);
     return;
   }

@@ -62,6 +62,15 @@ const EVENTS = {
   security_notice: 'NOTICE',
   security_notice_failed: 'ERROR',
   config_invalid: 'CRITICAL',
+  // Sub-processor notices: subscriptions, mails (never an address: subscription ids only).
+  notice_subscription_created: 'NOTICE',
+  notice_subscription_confirmed: 'NOTICE',
+  notice_subscription_deleted: 'NOTICE',
+  subprocessor_notice_announced: 'NOTICE',
+  subprocessor_notice_delivered: 'INFO',
+  subprocessor_notice_failed: 'ERROR',
+  subprocessor_objection_recorded: 'NOTICE',
+  notice_mail_refused: 'ERROR',
 } as const;
 
 export type LogEvent = keyof typeof EVENTS;

@@ -28,6 +28,11 @@ export const StackFileSchema = z.object({
   opsUrl: z.url(),
   /** The sub-processor trust page (`provenant subprocessors build`), served from `.local/`. */
   trustPage: z.url(),
+  /**
+   * The SMTP sink standing in for the notice mail relay (scripts/local/smtp-sink.ts), and the
+   * folder where each message it accepts is written as an .eml file.
+   */
+  mail: z.object({ smtp: HostPort, dir: z.string().min(1) }).optional(),
   projectId: z.string().min(1),
   tenants: z.array(z.object({ id: z.string().min(1), apiKey: z.string().min(1) })),
   emulators: z.object({
@@ -141,5 +146,12 @@ export function stackEnvironment(stack: StackFile): Record<string, string> {
     // Webhooks may target the tests' own servers on 127.0.0.1; every other private,
     // link-local or metadata address stays refused.
     WEBHOOK_ALLOW_LOOPBACK: 'true',
+    ...(stack.mail
+      ? {
+          SMTP_URL: `smtp://${stack.mail.smtp}`,
+          PUBLIC_API_URL: stack.apiUrl,
+          TRUST_PAGE_URL: stack.trustPage,
+        }
+      : {}),
   };
 }

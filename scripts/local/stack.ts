@@ -37,6 +37,7 @@ import {
 } from './processes';
 import { stackEnvironment, writeStackFile, removeStackFile, type StackFile } from './stack-file';
 import { superviseFunction, type SupervisedFunction } from './supervisor';
+import { startSmtpSink } from './smtp-sink';
 import { startTrustPage } from './trust-page';
 
 export const PROJECT_ID = 'demo-provenant';
@@ -74,7 +75,8 @@ type PortName =
   | 'extractWorker'
   | 'deadLetterWorker'
   | 'notifier'
-  | 'trustPage';
+  | 'trustPage'
+  | 'smtp';
 
 /** `npm start`'s fixed ports (firebase.json agrees for the Firebase ones). */
 const DEV_PORTS: Record<PortName, number> = {
@@ -93,6 +95,7 @@ const DEV_PORTS: Record<PortName, number> = {
   deadLetterWorker: 8086,
   notifier: 8087,
   trustPage: 8088,
+  smtp: 2525,
 };
 
 export interface StackOptions {
@@ -224,6 +227,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       port: ports.trustPage,
     });
     servers.push(trustPage);
+    // The notice mail relay: each message lands in <stateDir>/mail as an .eml (docs/subprocessors.md).
+    const smtp = await startSmtpSink({
+      dir: path.join(options.stateDir, 'mail'),
+      port: ports.smtp,
+    });
+    servers.push(smtp);
     await Promise.all([firestore.ready, pubsub.ready]);
     progress(
       `Firestore ${String(ports.firestore)}, Pub/Sub ${String(ports.pubsub)}, Storage ${storage.host}, KMS ${kms.host}, LLM ${llm.host} ready`,
@@ -233,6 +242,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       apiUrl: `http://127.0.0.1:${String(ports.api)}`,
       opsUrl: `http://127.0.0.1:${String(ports.ops)}`,
       trustPage: `${trustPage.url}/`,
+      mail: { smtp: smtp.host, dir: smtp.dir },
       projectId: PROJECT_ID,
       emulators: {
         firestore: `127.0.0.1:${String(ports.firestore)}`,

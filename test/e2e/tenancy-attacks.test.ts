@@ -46,6 +46,7 @@ const victim = {
   schemaSha256: '',
   promptSha256: '',
   webhookId: '',
+  subscriptionId: '',
 };
 const attacker = {
   key: '',
@@ -77,6 +78,8 @@ const NEVER = {
   'content/prompts': '0'.repeat(64),
   webhooks: 'wh_000000000000000000000000',
   checkpoints: '999999',
+  subscriptions: 'sub_000000000000000000000000',
+  'subprocessor-notices': 'spn_00000000000000000000000000000000',
 };
 
 /**
@@ -84,7 +87,12 @@ const NEVER = {
  * exists in every tenant's log, so "another tenant's seal 1" is the caller's own seal 1. Routes
  * with them are checked for credentials and scopes like every route, but have no foreign id.
  */
-const TENANT_RELATIVE = ['/checkpoints/:seq'];
+const TENANT_RELATIVE = [
+  '/checkpoints/:seq',
+  // A sub-processor notice is the platform's, sent to every tenant alike: each tenant objects
+  // to the same notice id for itself (test/e2e/subprocessor-notices.test.ts).
+  '/subprocessor-notices/:id',
+];
 
 /** The id for a path parameter, by the collection segment before it. */
 function fillPath(pattern: string, ids: Record<string, string>): string {
@@ -114,10 +122,20 @@ const victimIds = () => ({
   'content/prompts': victim.promptSha256,
   webhooks: victim.webhookId,
   checkpoints: '1',
+  subscriptions: victim.subscriptionId,
+  'subprocessor-notices': NEVER['subprocessor-notices'],
 });
 
-/** Routes anyone may call: health and the API's own description. */
-const OPEN_ROUTES = ['GET /healthz', 'GET /v1/openapi.json'];
+/**
+ * Routes anyone may call: health, the API's own description, and the mailed confirmation link
+ * of a notice subscription, whose random token is its credential (a wrong one is a 404 like an
+ * unknown subscription: test/e2e/subprocessor-notices.test.ts).
+ */
+const OPEN_ROUTES = [
+  'GET /healthz',
+  'GET /v1/openapi.json',
+  'GET /v1/subprocessor-notices/subscriptions/:id/confirm',
+];
 
 const PROBE_SCHEMA = {
   type: 'object',
@@ -224,6 +242,13 @@ beforeAll(async () => {
   });
   expect(webhook.status).toBe(201);
   victim.webhookId = (webhook.body as { id: string }).id;
+  const subscription = await callApi('/v1/subprocessor-notices/subscriptions', {
+    method: 'POST',
+    key: victim.key,
+    body: { email: `dpo-${run}@victim.example` },
+  });
+  expect(subscription.status).toBe(202);
+  victim.subscriptionId = (subscription.body as { id: string }).id;
 
   const newKey = async (scopes: ApiKeyScope[]) => {
     const reply = await callApi('/v1/api-keys', {
@@ -358,6 +383,10 @@ describe("another tenant's ids", () => {
         .apiKeys;
       expect(spare.find((k) => k.keyId === victim.spareKeyId)?.revokedAt).toBeNull();
       expect(spare).toHaveLength(2);
+      const subscriptions = await callApi('/v1/subprocessor-notices/subscriptions', {
+        key: victim.key,
+      });
+      expect(JSON.stringify(subscriptions.body)).toContain(victim.subscriptionId);
     },
   );
 
@@ -368,6 +397,8 @@ describe("another tenant's ids", () => {
       victim.evidenceId,
       victim.keyId,
       victim.spareKeyId,
+      victim.subscriptionId,
+      `dpo-${run}@victim.example`,
       MARKER,
     ];
     for (const route of authenticated().filter((r) => !r.pattern.includes(':'))) {
@@ -589,6 +620,10 @@ describe('scopes', () => {
     ['DELETE /v1/webhooks/:id', 'keys:admin'],
     ['DELETE /v1/extractions/:id', 'extractions:write'],
     ['GET /v1/extractions/:id/receipt', 'extractions:read'],
+    ['POST /v1/subprocessor-notices/subscriptions', 'keys:admin'],
+    ['GET /v1/subprocessor-notices/subscriptions', 'keys:admin'],
+    ['DELETE /v1/subprocessor-notices/subscriptions/:id', 'keys:admin'],
+    ['POST /v1/subprocessor-notices/:id/objections', 'keys:admin'],
   ])('%s needs %s', async (name, scope) => {
     const route = routes.find((r) => label(r) === name);
     if (!route) throw new Error(`${name} is not served`);

@@ -54,6 +54,7 @@ describe('parseConfig', () => {
       EVIDENCE_RETENTION_DAYS: 2557,
       AUDIT_EXPORT_PREFIX: 'evidence',
       MAX_PDF_PAGES: 50,
+      NOTICE_MAIL_FROM: 'notices@provenant.invalid',
       TENANT_REQUESTS_PER_MINUTE: 600,
       TENANT_REQUEST_BURST: 120,
       LLM_RETRY_BASE_MS: 250,

@@ -21,7 +21,12 @@ describe('sub-processor registry (subprocessors/*.yaml)', () => {
   const registry = loadRegistry(defaultRegistryDir());
 
   it('loads one entry per file, named by its id', () => {
-    expect(registry.entries.map((e) => e.id)).toEqual(['anthropic', 'google-cloud', 'openai']);
+    expect(registry.entries.map((e) => e.id)).toEqual([
+      'amazon-ses',
+      'anthropic',
+      'google-cloud',
+      'openai',
+    ]);
   });
 
   it.each(PROVIDERS)('lists the LLM provider %s the code can call, for model calls', (name) => {

@@ -102,6 +102,8 @@ describe('the trust page feed is Atom 1.0 (RFC 4287)', () => {
       subprocessors: { id: string; inForce: boolean; upcoming: boolean }[];
     };
     expect(json.subprocessors.map(({ id, inForce, upcoming }) => [id, inForce, upcoming])).toEqual([
+      // The notice relay, announced 2026-11-30, in force from 2026-12-30.
+      ['amazon-ses', false, true],
       ['anthropic', true, false],
       ['evil', false, true],
       ['google-cloud', true, false],

@@ -38,6 +38,21 @@ export const GOOGLE_CLIENT_HOSTS: readonly CodeHost[] = [
   },
 ];
 
+/**
+ * The SMTP relay the notifier sends sub-processor notices through in production (`SMTP_URL`,
+ * `smtps://…@email-smtp.eu-west-1.amazonaws.com:465`, Amazon SES's SMTP interface:
+ * https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html). Cloud Functions cannot be the
+ * relay themselves: Google Cloud blocks outbound port 25 and points to third-party mail
+ * services (https://cloud.google.com/compute/docs/tutorials/sending-mail). The mailer asks the
+ * registry for the relay's host before every message and sends nothing while its vendor is not
+ * in force (`webhooks/mailer.ts`), so the gate accepts it while announced.
+ */
+export const NOTICE_RELAY_HOST: CodeHost = {
+  host: 'email-smtp.eu-west-1.amazonaws.com',
+  usedBy: 'webhooks/mailer.ts (nodemailer over SMTP_URL: sub-processor notices)',
+  refusedUntilInForce: true,
+};
+
 /** The hosts of the code as built: providers (checked at runtime under their name) and Google. */
 export function codeHosts(): CodeHost[] {
   const providers = providerHosts();
@@ -48,5 +63,6 @@ export function codeHosts(): CodeHost[] {
       subprocessor: name,
     })),
     ...GOOGLE_CLIENT_HOSTS,
+    NOTICE_RELAY_HOST,
   ];
 }

@@ -1,7 +1,8 @@
 /**
- * `provenant subprocessors check | diff | build`: the sub-processor registry's gate (run by
- * CI), its machine-readable change set between two git refs, and its public trust page. None
- * needs the platform's services: they read the registry files and git.
+ * `provenant subprocessors check | diff | build | announce`: the sub-processor registry's gate
+ * (run by CI), its machine-readable change set between two git refs, its public trust page, and
+ * the notice of a change (run at deploy). All but `announce` need none of the platform's
+ * services: they read the registry files and git.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,8 @@ import type { Command } from 'commander';
 import { AppError } from '../errors';
 import { diffRegistries } from '../subprocessors/diff';
 import { checkRegistry } from '../subprocessors/gate';
-import { registryAt, registryChangelog } from '../subprocessors/git';
+import { registryAt, registryChangelog, resolveRef } from '../subprocessors/git';
+import { buildNotice } from '../subprocessors/notices';
 import {
   dayOf,
   DEFAULT_NOTICE_DAYS,
@@ -17,7 +19,8 @@ import {
   loadRegistry,
 } from '../subprocessors/registry';
 import { buildTrustPage } from '../subprocessors/trust-page';
-import { CliError } from './common';
+import { announceNotice } from '../webhooks/subprocessor-notices';
+import { CliError, withServices } from './common';
 import type { CliIo } from './io';
 import { codeHosts } from './subprocessors-hosts';
 
@@ -134,6 +137,46 @@ export function registerSubprocessorCommands(program: Command, io: CliIo): void 
           options.json
             ? JSON.stringify({ out, files: names })
             : `wrote ${names.join(', ')} to ${out}`,
+        );
+      }),
+    );
+
+  group
+    .command('announce <refA> <refB>')
+    .description(
+      'the notice of the registry change from refA to refB (run at deploy once it lands): stored once under the hash of its change set and published for the notifier to mail every confirmed subscriber; an empty change set announces nothing',
+    )
+    .option('--repo <dir>', 'the git repository (default: this checkout)')
+    .option('--json', 'machine-readable output')
+    .action((refA: string, refB: string, options: RegistryOptions) =>
+      reported(async () => {
+        const repo = repoDir(options);
+        const changeSet = diffRegistries(registryAt(repo, refA), registryAt(repo, refB));
+        const notice = buildNotice({
+          changeSet,
+          fromCommit: resolveRef(repo, refA),
+          toCommit: resolveRef(repo, refB),
+          announcedOn: dayOf(new Date()),
+        });
+        if (!notice) {
+          io.out(
+            options.json
+              ? JSON.stringify({ announced: false, reason: 'no_change' })
+              : `no sub-processor change between ${refA} and ${refB}: nothing announced`,
+          );
+          return;
+        }
+        const { created, stored } = await withServices(io, async (services) => {
+          const result = await announceNotice(services, notice);
+          return {
+            ...result,
+            stored: (await services.platform.getSubprocessorNotice(notice.id)) ?? notice,
+          };
+        });
+        io.out(
+          options.json
+            ? JSON.stringify({ announced: true, created, notice: stored })
+            : `${created ? 'announced' : 'already announced (published again for any address not yet served)'} ${stored.id}: ${stored.vendorIds.join(', ')}, objections until ${stored.objectionWindowClosesOn}`,
         );
       }),
     );

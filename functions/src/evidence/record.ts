@@ -103,6 +103,10 @@ export const EVENT_KINDS = [
   'content_access',
   /** A new configuration fingerprint (`evidence/fingerprint.ts`), in the `platform` log only. */
   'configuration',
+  /** A sub-processor notice delivered to one of the tenant's confirmed addresses. */
+  'subprocessor_notice',
+  /** The tenant objected to a sub-processor notice inside its window. */
+  'subprocessor_objection',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -10,6 +10,7 @@ import { openApiRoute } from './openapi';
 import { route } from './route';
 import { Router } from './router';
 import { schemaRoutes } from './schemas-routes';
+import { subprocessorNoticeRoutes } from './subprocessor-notices-routes';
 import { webhookRoutes } from './webhooks-routes';
 import { witnessRoutes } from './witness-routes';
 
@@ -36,5 +37,6 @@ export function createApiRouter(services: Services): Router {
     ...webhookRoutes,
     ...accessApiRoutes,
     ...witnessRoutes,
+    ...subprocessorNoticeRoutes,
   );
 }

@@ -98,3 +98,23 @@ export const Webhook = z
 
 /** A JSON object the document does not detail. */
 export const AnyObject = z.record(z.string(), z.unknown());
+
+export const NoticeSubscription = z
+  .strictObject({
+    id: z.string(),
+    email: z.string(),
+    status: z
+      .enum(['pending', 'confirmed'])
+      .describe('A pending address receives no notice until its mailed link is followed.'),
+    createdAt: z.string().nullable(),
+    confirmedAt: z.string().nullable(),
+  })
+  .meta({ id: 'NoticeSubscription' });
+
+export const NoticeObjection = z
+  .strictObject({
+    noticeId: z.string(),
+    evidenceId: z.string().describe('The `subprocessor_objection` record in the tenant log.'),
+    created: z.boolean().describe('False when the tenant had objected to this notice already.'),
+  })
+  .meta({ id: 'NoticeObjection' });

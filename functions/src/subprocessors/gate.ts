@@ -8,6 +8,7 @@ import {
   GRANDFATHERED_IDS,
   inForceOn,
   REGISTRY_ESTABLISHED,
+  upcomingOn,
   type SubprocessorRegistry,
 } from './registry';
 
@@ -21,6 +22,14 @@ export interface CodeHost {
    * there is one: the entry owning the host must carry that id, or enforcement would miss it.
    */
   subprocessor?: string;
+  /**
+   * The code checks the registry before each call to this host and sends nothing while the
+   * vendor is not in force (the notice mailer, `webhooks/mailer.ts`). Such a host may belong to
+   * a vendor that is announced and still in its notice period: the code can land while
+   * customers are being told, and starts calling on the effective day. Retired, retiring past
+   * its end or unlisted stays a finding.
+   */
+  refusedUntilInForce?: boolean;
 }
 
 export const GATE_RULES = [
@@ -92,7 +101,7 @@ export function checkRegistry({
   }
 
   const used = new Set<string>();
-  for (const { host, usedBy, subprocessor } of codeHosts) {
+  for (const { host, usedBy, subprocessor, refusedUntilInForce } of codeHosts) {
     const owner = registry.byHost(host);
     if (!owner) {
       findings.push({
@@ -103,7 +112,8 @@ export function checkRegistry({
       continue;
     }
     used.add(owner.id);
-    if (!inForceOn(owner, today)) {
+    const waitsForIt = refusedUntilInForce === true && upcomingOn(owner, today);
+    if (!inForceOn(owner, today) && !waitsForIt) {
       findings.push({
         rule: 'host_not_in_force',
         id: owner.id,

@@ -35,6 +35,10 @@ export const TENANT_COLLECTIONS = [
   'accessRequests',
   'accessDecisions',
   'witnesses',
+  // Sub-processor notices (webhooks/subprocessor-notices.ts): the addresses that receive them
+  // (server-written, confirmed by a mailed link) and the tenant's objections, one per notice.
+  'subprocessorSubscriptions',
+  'subprocessorObjections',
 ] as const;
 export type TenantCollection = (typeof TENANT_COLLECTIONS)[number];
 

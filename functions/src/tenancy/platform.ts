@@ -12,7 +12,8 @@ import {
 } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { PROVIDERS } from '../config';
-import { COMMIT_TIME, isValidId, TenantDb, type Databases } from './firestore';
+import { SubprocessorNoticeSchema, type SubprocessorNotice } from '../subprocessors/notices';
+import { COMMIT_TIME, isAlreadyExists, isValidId, TenantDb, type Databases } from './firestore';
 
 /** In an update: removes the field (erasure removes an extraction's result this way). */
 export const DELETE_FIELD = FieldValue.delete();
@@ -349,6 +350,31 @@ export class PlatformDb {
       const tenantId = (doc.data() as { tenantId?: unknown }).tenantId;
       return typeof tenantId === 'string' ? [{ requestId: doc.id, tenantId }] : [];
     });
+  }
+
+  /**
+   * Stores a sub-processor notice (`subprocessorNotices/{id}`), create-only: false when it was
+   * stored already (its id is its change set's hash, so the stored one says the same).
+   */
+  async createSubprocessorNotice(notice: SubprocessorNotice): Promise<boolean> {
+    const parsed = SubprocessorNoticeSchema.parse(notice);
+    try {
+      await this.db
+        .doc(`subprocessorNotices/${parsed.id}`)
+        .create({ ...parsed, createdAt: COMMIT_TIME });
+      return true;
+    } catch (err) {
+      if (isAlreadyExists(err)) return false;
+      throw err;
+    }
+  }
+
+  async getSubprocessorNotice(noticeId: string): Promise<SubprocessorNotice | undefined> {
+    if (!isValidId(noticeId)) return undefined;
+    const data = plain((await this.db.doc(`subprocessorNotices/${noticeId}`).get()).data());
+    if (!data) return undefined;
+    const { createdAt: _createdAt, ...notice } = data;
+    return SubprocessorNoticeSchema.parse(notice);
   }
 
   /**
