@@ -494,3 +494,46 @@ describe('objections', () => {
     expect(foreign.status).toBe(404);
   });
 });
+
+describe("the auditor's evidence pack", () => {
+  it('names the notice delivered to the customer and its objection, from the sealed export', async () => {
+    await new Promise((r) => setTimeout(r, 2500));
+    const sealed = await cli('seal');
+    expect([sealed.code, sealed.stderr]).toEqual([0, expect.any(String)]);
+    const work = mkdtempSync(path.join(tmpdir(), 'notice-pack-'));
+    const keyFile = path.join(work, 'platform.pem');
+    writeFileSync(
+      keyFile,
+      await services.keyManager.getPublicKeyPem(services.config.SEALING_KEY_VERSION),
+    );
+    const out = path.join(work, 'pack');
+    const packed = await cli(
+      'evidence-pack',
+      '--tenant',
+      customer.tenant.id,
+      '--from',
+      addDays(today, -1),
+      '--to',
+      addDays(today, 1),
+      '--out',
+      out,
+      '--source',
+      `gs://${services.config.AUDIT_BUCKET}`,
+      '--public-key',
+      keyFile,
+    );
+    expect({ code: packed.code, stderr: packed.stderr }).toMatchObject({ code: 0 });
+    const notices = JSON.parse(readFileSync(path.join(out, 'notices.json'), 'utf8')) as {
+      kind: string;
+      details: { noticeId?: string };
+    }[];
+    expect(notices.map((n) => [n.kind, n.details.noticeId])).toEqual(
+      expect.arrayContaining([
+        ['subprocessor_notice', notice.id],
+        ['subprocessor_objection', notice.id],
+      ]),
+    );
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain(notice.id);
+  });
+});

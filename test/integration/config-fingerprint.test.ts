@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseConfig } from '../../functions/src/config';
-import { EventEvidenceSchema } from '../../functions/src/evidence/record';
+import { EvidenceRecordSchema } from '../../functions/src/evidence/record';
 import { sealTenantEvidence } from '../../functions/src/ledger/sealer';
 import { fingerprintOfCheckout } from '../../functions/src/lifecycle/configuration';
 import { createServices, type Services } from '../../functions/src/services';
@@ -59,8 +59,10 @@ async function configurationRecords() {
     .tenantDb(tenant)
     .list('evidence', { where: [['kind', '==', 'configuration']] });
   return rows.map((r) => {
-    const { contentSha256: _c, createdAt: _t, ...body } = r.data;
-    return EventEvidenceSchema.parse(body);
+    // The stored record's schema drops `expireAt`, the TTL field kept beside each record.
+    const record = EvidenceRecordSchema.parse(r.data);
+    if (record.kind === 'extraction') throw new Error(`${r.id} is not an event record`);
+    return record;
   });
 }
 
