@@ -16,7 +16,7 @@
  */
 import { errorFields, log } from '../logging';
 import type { Services } from '../services';
-import { isoToTimestamp, type DocData } from '../tenancy/firestore';
+import { COMMIT_TIME, isoToTimestamp, type DocData, type TenantDb } from '../tenancy/firestore';
 import type { ExtractionMessage } from './submit';
 
 /** The statuses an extraction passes through before it is finished. */
@@ -68,6 +68,24 @@ export function stuckSeconds(
 }
 
 /**
+ * Restarts the extraction's idle clock before its message is published again, unless it moved
+ * since it was read (a worker claimed or finished it). Without the stamp, an extraction whose
+ * new message waits behind a backlog would be published again on every pass, growing the
+ * backlog it waits in; with it, once per threshold at most. A publish that fails after the
+ * stamp is retried a threshold later. Only `updatedAt` is written: a status the worker commits
+ * meanwhile is serialised against this transaction, never overwritten.
+ */
+async function stampRequeue(db: TenantDb, extractionId: string, read: DocData): Promise<boolean> {
+  return db.runTransaction(async (tx) => {
+    const current = await tx.get('extractions', extractionId);
+    if (!current || current.status !== read.status || current.updatedAt !== read.updatedAt)
+      return false;
+    tx.update('extractions', extractionId, { updatedAt: COMMIT_TIME });
+    return true;
+  });
+}
+
+/**
  * One sweep over every active tenant (offboarded tenants' extractions are dropped by the
  * worker anyway). A tenant whose sweep fails is logged and does not stop the others.
  */
@@ -103,6 +121,7 @@ export async function sweepStuckExtractions(
           if (requeued.length >= MAX_REQUEUED_PER_PASS) break;
           const stuck = stuckSeconds(data, now, threshold);
           if (stuck === undefined) continue;
+          if (!(await stampRequeue(db, id, data))) continue;
           const message: ExtractionMessage = { tenantId: tenant.id, extractionId: id };
           // The same message and attributes the API publishes (submit.ts).
           await topic.publishMessage({ json: message, attributes: { tenantId: tenant.id } });
