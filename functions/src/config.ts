@@ -44,6 +44,13 @@ const EnvSchema = z.object({
     ),
   /** Records committed within this many seconds of now are left for the next seal. */
   SEAL_SAFETY_SECONDS: wholeNumber(0, 3600, 60),
+  /**
+   * An unfinished extraction that has not moved for this long has lost its message: the
+   * sealer's scheduled pass publishes it again (extraction/sweeper.ts). Longer than a worker
+   * holds an extraction (model timeout times attempts), so a live run is rarely doubled; a
+   * doubled one still ends once.
+   */
+  STUCK_EXTRACTION_SECONDS: wholeNumber(5, 86_400, 600),
   /** Evidence exports stay Locked this long (7 years); tenants may ask for more, never less. */
   EVIDENCE_RETENTION_DAYS: wholeNumber(1, 36_500, 2557),
   AUDIT_EXPORT_PREFIX: z

@@ -8,6 +8,7 @@ import { ConfigError } from './config';
 import { sealAllTenants } from './ledger/sealer';
 import { handleDeadLetter } from './extraction/dead-letter';
 import { processExtraction } from './extraction/pipeline';
+import { sweepStuckExtractions } from './extraction/sweeper';
 import { defaultRotationId, rotateKeks } from './lifecycle/key-rotation';
 import { runRetention } from './lifecycle/retention';
 import { ExtractionMessage } from './extraction/submit';
@@ -158,16 +159,31 @@ functions.cloudEvent<PubSubData>('notifier', async (event: functions.CloudEvent<
  */
 const SchedulerTrigger = z.strictObject({ trigger: z.string().regex(/^[a-z0-9-]{1,64}$/) });
 
+/**
+ * Cloud Scheduler's pass (and the local stack's stand-in): seal every tenant's new evidence, and,
+ * as a separate step, re-queue extractions whose message was lost (extraction/sweeper.ts). The
+ * two run side by side and fail apart: a sweep that throws is logged and left to the next pass
+ * (the delivery is not failed for it, so sealing is not repeated), and a sealing pass that throws
+ * fails the delivery as before, after the sweep has run.
+ */
 functions.cloudEvent<PubSubData>('sealer', async (event: functions.CloudEvent<PubSubData>) => {
   if (!pushMessage('sealer', SchedulerTrigger, event)) return;
-  const outcomes = await sealAllTenants(getServices());
-  const sealed = outcomes.filter((o) => o.seq !== null);
-  log('seal_pass_completed', {
-    tenants: new Set(outcomes.map((o) => o.tenantId)).size,
-    sealed: new Set(sealed.map((o) => o.tenantId)).size,
-    seals: sealed.length,
-    records: sealed.reduce((n, o) => n + o.records, 0),
-  });
+  const services = getServices();
+  const [sealing] = await Promise.allSettled([
+    sealAllTenants(services).then((outcomes) => {
+      const sealed = outcomes.filter((o) => o.seq !== null);
+      log('seal_pass_completed', {
+        tenants: new Set(outcomes.map((o) => o.tenantId)).size,
+        sealed: new Set(sealed.map((o) => o.tenantId)).size,
+        seals: sealed.length,
+        records: sealed.reduce((n, o) => n + o.records, 0),
+      });
+    }),
+    sweepStuckExtractions(services).catch((err: unknown) => {
+      log('sweep_failed', errorFields(err));
+    }),
+  ]);
+  if (sealing.status === 'rejected') throw sealing.reason;
 });
 
 /**

@@ -14,6 +14,9 @@ const EVENTS = {
   extraction_succeeded: 'INFO',
   extraction_failed: 'WARNING',
   extraction_redelivered: 'INFO',
+  /** An unfinished extraction idle past STUCK_EXTRACTION_SECONDS, published again. */
+  extraction_requeued: 'WARNING',
+  sweep_failed: 'ERROR',
   /** Per-stage durations of one submission (`side: 'api'`) or one worker run (`'worker'`). */
   stage_timings: 'DEBUG',
   provider_attempt_failed: 'WARNING',

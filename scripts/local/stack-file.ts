@@ -142,6 +142,9 @@ export function stackEnvironment(stack: StackFile): Record<string, string> {
     SEALING_KEY_VERSION: resources.sealingKeyVersion,
     // Seconds, not a minute: a newcomer sees records sealed and exported almost at once.
     SEAL_SAFETY_SECONDS: '2',
+    // An extraction whose message the emulator dropped (a push refused while a function
+    // restarts is not retried) is re-queued by the next seal pass after this many seconds.
+    STUCK_EXTRACTION_SECONDS: '20',
     NOTIFICATIONS_TOPIC: resources.notificationsTopic,
     // Webhooks may target the tests' own servers on 127.0.0.1; every other private,
     // link-local or metadata address stays refused.

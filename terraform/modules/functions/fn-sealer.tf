@@ -42,10 +42,11 @@ resource "google_cloudfunctions2_function" "sealer" {
     all_traffic_on_latest_revision   = true
 
     environment_variables = merge(local.environment, {
-      SEAL_SAFETY_SECONDS = tostring(var.seal_safety_seconds)
-      API_KEY_PEPPER      = local.not_provisioned
-      OPENAI_API_KEY      = local.not_provisioned
-      ANTHROPIC_API_KEY   = local.not_provisioned
+      SEAL_SAFETY_SECONDS      = tostring(var.seal_safety_seconds)
+      STUCK_EXTRACTION_SECONDS = tostring(var.stuck_extraction_seconds)
+      API_KEY_PEPPER           = local.not_provisioned
+      OPENAI_API_KEY           = local.not_provisioned
+      ANTHROPIC_API_KEY        = local.not_provisioned
     })
   }
 
@@ -101,6 +102,15 @@ resource "google_project_iam_member" "sealer_firestore" {
     description = "Only the platform's Firestore database."
     expression  = local.platform_database_condition
   }
+}
+
+# Reason: each pass re-queues extractions whose message was lost (extraction/sweeper.ts);
+# this topic only.
+resource "google_pubsub_topic_iam_member" "sealer_extraction_requests" {
+  project = var.project_id
+  topic   = var.topics["extraction-requests"]
+  role    = "roles/pubsub.publisher"
+  member  = local.member.sealer
 }
 
 # Reason: the sealer signs each tree head; this key only.

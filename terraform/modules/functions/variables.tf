@@ -156,6 +156,16 @@ variable "seal_safety_seconds" {
   }
 }
 
+variable "stuck_extraction_seconds" {
+  description = "STUCK_EXTRACTION_SECONDS: an unfinished extraction idle this long is re-queued by the seal pass."
+  type        = number
+  default     = 600
+  validation {
+    condition     = var.stuck_extraction_seconds >= 5 && var.stuck_extraction_seconds <= 86400
+    error_message = "stuck_extraction_seconds must be between 5 and 86400."
+  }
+}
+
 variable "default_provider" {
   description = "DEFAULT_PROVIDER for tenants that name none."
   type        = string
