@@ -72,8 +72,10 @@ it('kill -9 of the API mid-request: the cut request was never accepted, the acce
   const marker = `pvn-kill-api-${randomBytes(6).toString('hex')}`;
   const before = await submit(apiKey, `${marker}-before`);
   // The next document upload of this tenant stalls: the API is mid-request when it is killed.
+  // The stall outlasts any delay between seeing it hit and the kill on a loaded machine (with a
+  // few seconds, the upload could finish first and the "cut" request be accepted).
   const match = `tenants/${tenantId}/documents/`;
-  await storageFault('latency:5000', 1, match);
+  await storageFault('latency:60000', 1, match);
   const cut = callApi('/v1/extractions', {
     method: 'POST',
     key: apiKey,
