@@ -143,8 +143,10 @@ export function stackEnvironment(stack: StackFile): Record<string, string> {
     // Seconds, not a minute: a newcomer sees records sealed and exported almost at once.
     SEAL_SAFETY_SECONDS: '2',
     // An extraction whose message the emulator dropped (a push refused while a function
-    // restarts is not retried) is re-queued by the next seal pass after this many seconds.
-    STUCK_EXTRACTION_SECONDS: '20',
+    // restarts is not retried) is re-queued by the next seal pass after this many seconds. Well
+    // above the longest wait for a first delivery on a loaded test machine, so a healthy
+    // extraction is not delivered twice at once (harmless to the ledger, but extra model calls).
+    STUCK_EXTRACTION_SECONDS: '60',
     NOTIFICATIONS_TOPIC: resources.notificationsTopic,
     // Webhooks may target the tests' own servers on 127.0.0.1; every other private,
     // link-local or metadata address stays refused.
