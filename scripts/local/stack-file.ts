@@ -41,6 +41,8 @@ export const StackFileSchema = z.object({
     auth: HostPort,
     storage: HostPort,
     kms: HostPort,
+    /** The KMS emulator's fault-injection listener (scripts/local/emulators/kms/faults.ts). */
+    kmsAdmin: HostPort.optional(),
     llm: HostPort,
   }),
   /** Names the deployment-level resources the stack provisioned, so tests need not guess them. */

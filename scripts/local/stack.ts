@@ -250,6 +250,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         auth: `127.0.0.1:${String(ports.auth)}`,
         storage: storage.host,
         kms: kms.host,
+        kmsAdmin: kms.adminHost,
         llm: llm.host,
       },
       resources: {

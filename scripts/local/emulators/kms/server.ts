@@ -27,6 +27,7 @@ import {
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import type { RunningEmulator } from '../running';
 import { KmsError } from './errors';
+import { KmsFaults } from './faults';
 import { callerOf } from './iam';
 import { KmsService } from './service';
 import { loadState } from './store';
@@ -43,6 +44,14 @@ export interface KmsEmulatorOptions {
   now?: () => number;
   /** How long new asymmetric versions stay PENDING_GENERATION (default one second). */
   asymmetricGenerationMs?: number;
+  /** Port of the HTTP fault-injection listener (faults.ts); 0 (the default) picks a free one. */
+  adminPort?: number;
+}
+
+/** The running emulator and where its fault-injection admin routes are served. */
+export interface RunningKmsEmulator extends RunningEmulator {
+  /** `host:port` of the admin listener (`POST /admin/faults`, faults.ts). */
+  readonly adminHost: string;
 }
 
 /** The call metadata that makes a KMS client call act as `member` (see iam.ts). */
@@ -117,6 +126,26 @@ function unary<Request, Response>(
   };
 }
 
+/**
+ * Each handler behind the fault queue: a queued fault answers the call in place of the
+ * handler; with none queued the handler runs as it always did.
+ */
+function withFaults(
+  faults: KmsFaults,
+  handlers: UntypedServiceImplementation,
+): UntypedServiceImplementation {
+  const wrapped: UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(handlers)) {
+    const unaryHandler = handler as handleUnaryCall<unknown, unknown>;
+    wrapped[method] = ((call, callback) => {
+      const fault = faults.take(method, call.request);
+      if (fault) callback({ code: fault.code, details: fault.message }, null);
+      else unaryHandler(call, callback);
+    }) satisfies handleUnaryCall<unknown, unknown>;
+  }
+  return wrapped;
+}
+
 function implementation(service: KmsService): UntypedServiceImplementation {
   return {
     ListKeyRings: unary(service, service.listKeyRings.bind(service)),
@@ -156,7 +185,7 @@ function iamImplementation(service: KmsService): UntypedServiceImplementation {
  * accepts connections. The state written by an earlier run on the same folder is picked up,
  * so ciphertexts from before a restart still decrypt.
  */
-export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<RunningEmulator> {
+export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<RunningKmsEmulator> {
   const host = options.host ?? '127.0.0.1';
   const service = new KmsService({
     dataDir: options.dataDir,
@@ -168,17 +197,21 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Run
   });
   service.settle();
 
+  const faults = new KmsFaults();
+  const admin = await faults.listen(host, options.adminPort ?? 0);
   const server = new Server();
   const definitions = serviceDefinitions();
-  server.addService(definitions.kms, implementation(service));
-  server.addService(definitions.iam, iamImplementation(service));
+  server.addService(definitions.kms, withFaults(faults, implementation(service)));
+  server.addService(definitions.iam, withFaults(faults, iamImplementation(service)));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
       `${host}:${options.port ?? 0}`,
       ServerCredentials.createInsecure(),
       (error, bound) => {
-        if (error) reject(error);
-        else resolve(bound);
+        if (error) {
+          admin.server.close();
+          reject(error);
+        } else resolve(bound);
       },
     );
   });
@@ -198,9 +231,12 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Run
     host: hostPort,
     url: `http://${hostPort}`,
     port,
+    adminHost: `${host}:${String(admin.port)}`,
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(timer);
+        admin.server.close();
+        admin.server.closeAllConnections();
         // Clients keep idle channels open; past the grace period they are cut off.
         const force = setTimeout(() => {
           server.forceShutdown();
