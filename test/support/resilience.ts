@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseConfig } from '../../functions/src/config';
+import { ExtractionEvidenceRecordSchema } from '../../functions/src/evidence/record';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { createServices } from '../../functions/src/services';
 import { awaitTerminal, evidenceByExtraction, sealAndVerify } from '../../scripts/bench/soak-run';
@@ -169,4 +170,58 @@ export async function awaitStorageFaultHit(match: string, queuedTimes: number): 
     const mine = faults.find((f) => f.match === match);
     return mine === undefined || mine.remaining < queuedTimes ? true : undefined;
   }, 60_000);
+}
+
+function kmsAdmin(): string {
+  const host = stack().emulators.kmsAdmin;
+  if (host === undefined) throw new Error('the stack file names no KMS admin listener');
+  return `http://${host}`;
+}
+
+/**
+ * Queues `times` Cloud KMS `unavailable` faults (gRPC UNAVAILABLE) for calls of `method` whose
+ * resource name contains `match` (scripts/local/emulators/kms/faults.ts).
+ */
+export async function kmsFault(
+  fault: 'unavailable',
+  times: number,
+  target: { method?: string; match?: string },
+): Promise<void> {
+  const response = await fetch(`${kmsAdmin()}/admin/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ fault, times, ...target }),
+  });
+  if (!response.ok)
+    throw new Error(`KMS emulator refused fault ${fault}: ${String(response.status)}`);
+}
+
+/** The KMS faults still queued (a spent one is gone). */
+export async function kmsFaultsQueued(): Promise<
+  { method?: string; match?: string; remaining: number }[]
+> {
+  const response = await fetch(`${kmsAdmin()}/admin/faults`);
+  return ((await response.json()) as { faults: { remaining: number }[] }).faults;
+}
+
+/** Clears every queued KMS fault: the outage is over. */
+export async function kmsFaultsCleared(): Promise<void> {
+  const response = await fetch(`${kmsAdmin()}/admin/reset`, { method: 'POST' });
+  await response.text();
+}
+
+/**
+ * The model-call attempts of a succeeded extraction, as its evidence record lists them
+ * (`GET /v1/evidence/:id`).
+ */
+export async function evidenceAttempts(
+  apiKey: string,
+  evidenceId: string,
+): Promise<{ provider: string; outcome: string }[]> {
+  const reply = await callApi(`/v1/evidence/${evidenceId}`, { key: apiKey });
+  expect(reply.status).toBe(200);
+  return ExtractionEvidenceRecordSchema.parse(reply.body).response.attempts.map((a) => ({
+    provider: a.provider,
+    outcome: a.outcome,
+  }));
 }
