@@ -69,6 +69,7 @@ type PortName =
   | 'logging'
   | 'storage'
   | 'kms'
+  | 'kmsAdmin'
   | 'llm'
   | 'api'
   | 'ops'
@@ -87,6 +88,7 @@ const DEV_PORTS: Record<PortName, number> = {
   logging: 4500,
   storage: 4443,
   kms: 9011,
+  kmsAdmin: 9012,
   llm: 4010,
   api: 8081,
   ops: 8082,
@@ -217,7 +219,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     const [storage, kms, llm] = await Promise.all([
       startStorageEmulator({ port: ports.storage, dataDir: path.join(dataDir, 'storage') }),
-      startKmsEmulator({ port: ports.kms, dataDir: path.join(dataDir, 'kms') }),
+      startKmsEmulator({
+        port: ports.kms,
+        adminPort: ports.kmsAdmin,
+        dataDir: path.join(dataDir, 'kms'),
+      }),
       startLlmEmulator({ port: ports.llm }),
     ]);
     servers.push(storage, kms, llm);
