@@ -2,7 +2,7 @@
  * The clients one function instance needs, built once at cold start from the config. Modules
  * take what they use as arguments; only `index.ts` and the CLI call `getServices()`.
  */
-import { PubSub } from '@google-cloud/pubsub';
+import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { getConfig, type Config, type ProviderName } from './config';
 import { KeyHierarchy } from './crypto/envelope';
 import { CloudKmsKeyManager, createKmsClient, type KeyManager } from './crypto/kms';
@@ -46,6 +46,16 @@ export function createServices(config: Config = getConfig()): Services {
       await Promise.allSettled([databases.close(), kms.close(), pubsub.close()]);
     },
   };
+}
+
+/**
+ * A topic whose messages leave at once. The client batches publishes by default and waits up to
+ * 10 ms for a batch to fill (`maxDelayMillis` in @google-cloud/pubsub's default-options.js):
+ * every request that awaits its publish before answering, and every extraction's start, would
+ * wait out that delay. Publishes made in the same tick still share one request.
+ */
+export function unbatchedTopic(services: Pick<Services, 'pubsub'>, name: string): Topic {
+  return services.pubsub.topic(name, { batching: { maxMilliseconds: 0 } });
 }
 
 let instance: Services | undefined;

@@ -26,6 +26,7 @@ import { log } from '../logging';
 import type { ProviderResponse } from '../providers/provider';
 import type { Services } from '../services';
 import { StageTimer } from '../stage-timer';
+import { allInOrder } from '../util/all-in-order';
 import {
   COMMIT_TIME,
   documentWritesSoFar,
@@ -46,7 +47,7 @@ import {
 } from './model-calls';
 import { runSteps } from './postprocess/registry';
 import { buildSystemPrompt, type BuiltPrompt } from './prompt';
-import { keepModelInputs } from './prompt-store';
+import { keepModelInputs, modelInputRefs, modelInputs } from './prompt-store';
 import { resolveSchema, resolveSchemaVersion } from './schemas/resolve';
 import type { ExtractionSchema } from './schemas/types';
 import type { ExtractionMessage } from './submit';
@@ -65,28 +66,34 @@ export async function processExtraction(
 ): Promise<void> {
   const timer = new StageTimer();
   const writesBefore = documentWritesSoFar();
-  const job = await claimExtraction(services, message);
+  const tenant = await activeTenant(services, message);
+  if (!tenant) return;
+  const ids = { tenantId: message.tenantId, extractionId: message.extractionId };
+  const db = services.platform.tenantDb(tenant);
+  // The claim and the reads the model call needs run at once: nothing is judged, and nothing
+  // reaches a model, before the claim is known (a preparation for a delivery that lost the
+  // claim is discarded).
+  const claiming = markProcessing(db, ids.extractionId);
+  const [claim, prepared] = await Promise.allSettled([
+    claiming,
+    prepare(services, { tenant, db, ids }, claiming),
+  ]);
+  if (claim.status === 'rejected') throw claim.reason;
+  const job = await claimed(services, { tenant, db, ids }, claim.value);
   if (!job) return;
-  timer.lap('claim');
+  timer.lap('claim+prepare');
   log('extraction_processing', job.ids);
   try {
-    // A customer's revoked key stops this extraction before any content is opened.
-    await confirmCustomerKey(services.keyManager, job.tenant);
-    const schema = await schemaOf(job);
-    timer.lap('validation');
-    const document = await openDocument(services, job, timer);
-    const { input, documentText } = await readDocument(services, document);
-    const prompt = buildSystemPrompt(schema);
-    timer.lap('parse');
-    const keyring = await newResultKey(services, job);
-    timer.lap('keys');
-    // The profile was read when the delivery was claimed; the tenant may have been offboarded
-    // since (on another instance). Nothing is sent to a model for a tenant that is gone.
-    if ((await services.platform.getTenant(job.ids.tenantId))?.status !== 'active') {
+    if (prepared.status === 'rejected') throw prepared.reason;
+    const { schema, document, input, documentText, keyring, active } = prepared.value;
+    // The profile was read when the delivery began; the tenant may have been offboarded since
+    // (on another instance). Nothing is sent to a model for a tenant that is gone.
+    if (!active) {
       dropInactiveTenant(services, job.ids);
       return;
     }
-    timer.lap('validation');
+    const prompt = buildSystemPrompt(schema);
+    timer.lap('parse');
     const completion = await callModels(
       services,
       job.tenant,
@@ -140,6 +147,75 @@ export async function processExtraction(
   }
 }
 
+/** The tenant the message names, when it exists and is active; undefined (logged) otherwise. */
+async function activeTenant(
+  services: Services,
+  message: ExtractionMessage,
+): Promise<TenantProfile | undefined> {
+  const { tenantId, extractionId } = message;
+  const tenant = await services.platform.getTenant(tenantId);
+  if (!tenant) {
+    log('worker_error', { tenantId, extractionId, reason: 'unknown_tenant' });
+    return undefined;
+  }
+  if (tenant.status !== 'active') {
+    dropInactiveTenant(services, message);
+    return undefined;
+  }
+  return tenant;
+}
+
+/** A delivery before its claim is known: the tenant, its database and the message's ids. */
+type Delivery = Omit<Job, 'extraction'>;
+
+/** Thrown into a preparation whose delivery lost the claim; never reported. */
+class NotClaimedError extends Error {}
+
+/** What a claimed extraction needs before its model call. */
+interface Prepared {
+  schema: ExtractionSchema;
+  document: OpenedDocument;
+  input: Awaited<ReturnType<typeof documentInput>>['input'];
+  documentText: string;
+  keyring: ResultKeyring;
+  /** The tenant is still active, read again once the claim was committed. */
+  active: boolean;
+}
+
+/**
+ * The reads between the tenant's profile and the model call, as three independent chains run
+ * at once (each a few Firestore, Cloud Storage or KMS round trips; in sequence they were most of
+ * what the platform added to an extraction): once the claim is committed, the schema it pinned
+ * and the tenant's status read again; the document (a customer-managed key confirmed first,
+ * then its metadata, then its data key and ciphertext); the result's data key. Every chain is
+ * awaited before anything is judged, and a failure is reported in that order, so two failing
+ * chains give the same answer every time.
+ */
+async function prepare(
+  services: Services,
+  delivery: Delivery,
+  claiming: Promise<Claim>,
+): Promise<Prepared> {
+  const [claimedReads, opened, keyring] = await allInOrder([
+    claiming.then(async (claim) => {
+      if (claim.outcome !== 'claimed') throw new NotClaimedError();
+      return allInOrder([
+        schemaOf(delivery.db, claim.extraction),
+        services.platform.getTenant(delivery.ids.tenantId),
+      ]);
+    }),
+    (async () => {
+      // A customer's revoked key stops this extraction before any content is opened.
+      await confirmCustomerKey(services.keyManager, delivery.tenant);
+      const document = await openDocument(services, delivery);
+      return { document, ...(await readDocument(services, document)) };
+    })(),
+    newResultKey(services, delivery),
+  ]);
+  const [schema, tenant] = claimedReads;
+  return { schema, keyring, ...opened, active: tenant?.status === 'active' };
+}
+
 /**
  * An offboarded tenant's delivery: acknowledged and dropped, and this instance's cached key
  * material of the tenant zeroed, so a warm cache cannot outlive the offboarding (the instance
@@ -157,60 +233,51 @@ function finishedStatus(extraction: DocData): 'succeeded' | 'failed' | undefined
 }
 
 /**
- * The extraction the message names, marked `processing`; undefined when there is nothing (left)
- * to do: an unknown tenant or extraction, one already finished, or one another delivery claimed.
+ * The job when this delivery claimed the extraction; undefined when there is nothing (left) to
+ * do: an unknown extraction, or one already finished (announced again, see below).
  */
-async function claimExtraction(
+async function claimed(
   services: Services,
-  message: ExtractionMessage,
+  delivery: Delivery,
+  claim: Claim,
 ): Promise<Job | undefined> {
-  const { tenantId, extractionId } = message;
-  const tenant = await services.platform.getTenant(tenantId);
-  if (!tenant) {
-    log('worker_error', { tenantId, extractionId, reason: 'unknown_tenant' });
+  const { ids } = delivery;
+  if (claim.outcome === 'unknown') {
+    log('worker_error', { ...ids, reason: 'unknown_extraction' });
     return undefined;
   }
-  if (tenant.status !== 'active') {
-    dropInactiveTenant(services, message);
-    return undefined;
-  }
-  const db = services.platform.tenantDb(tenant);
-  const extraction = await db.get('extractions', extractionId);
-  if (!extraction) {
-    log('worker_error', { tenantId, extractionId, reason: 'unknown_extraction' });
-    return undefined;
-  }
-  const finished = finishedStatus(extraction);
-  if (finished) {
-    log('extraction_redelivered', { tenantId, extractionId, status: finished });
+  if (claim.outcome === 'finished') {
+    log('extraction_redelivered', { ...ids, status: claim.status });
     // The delivery that finished it may have crashed before announcing it: announce again
     // (webhook events carry a stable id, so receivers see at-least-once, never a new event).
     await publishExtractionEvent(services, {
-      tenantId,
-      extractionId,
-      event: finished === 'succeeded' ? 'extraction.succeeded' : 'extraction.failed',
+      ...ids,
+      event: claim.status === 'succeeded' ? 'extraction.succeeded' : 'extraction.failed',
     });
     return undefined;
   }
-  const ids = { tenantId, extractionId };
-  if (!(await markProcessing(db, extractionId))) {
-    log('extraction_redelivered', { ...ids, status: 'raced' });
-    return undefined;
-  }
-  return { tenant, db, extraction, ids };
+  return { ...delivery, extraction: claim.extraction };
 }
 
+type Claim =
+  | { outcome: 'claimed'; extraction: DocData }
+  | { outcome: 'finished'; status: 'succeeded' | 'failed' }
+  | { outcome: 'unknown' };
+
 /**
- * Marks the extraction `processing`. Conditional: a concurrent delivery may have finished it
- * since it was read, and a plain update would turn its `succeeded` back into `processing` for
- * good.
+ * Marks the extraction `processing`, in one transaction with the read that decides it: a
+ * concurrent delivery may finish it at any moment, and a plain update would turn its
+ * `succeeded` back into `processing` for good. (A read before the transaction would only repeat
+ * the transaction's own read.)
  */
-function markProcessing(db: TenantDb, extractionId: string): Promise<boolean> {
-  return db.runTransaction(async (tx) => {
+function markProcessing(db: TenantDb, extractionId: string): Promise<Claim> {
+  return db.runTransaction(async (tx): Promise<Claim> => {
     const current = await tx.get('extractions', extractionId);
-    if (!current || finishedStatus(current)) return false;
+    if (!current) return { outcome: 'unknown' };
+    const status = finishedStatus(current);
+    if (status) return { outcome: 'finished', status };
     tx.update('extractions', extractionId, { status: 'processing', updatedAt: COMMIT_TIME });
-    return true;
+    return { outcome: 'claimed', extraction: current };
   });
 }
 
@@ -219,7 +286,7 @@ function markProcessing(db: TenantDb, extractionId: string): Promise<boolean> {
  * change made while the extraction waited is a later version and does not reach it.
  * Extractions accepted before versions were pinned name none and run the latest.
  */
-async function schemaOf({ db, extraction }: Job): Promise<ExtractionSchema> {
+async function schemaOf(db: TenantDb, extraction: DocData): Promise<ExtractionSchema> {
   const name = String(extraction.schema);
   const pinned =
     typeof extraction.schemaVersion === 'number' ? extraction.schemaVersion : undefined;
@@ -244,11 +311,9 @@ interface OpenedDocument {
 
 async function openDocument(
   services: Services,
-  { tenant, db, ids }: Job,
-  timer: StageTimer,
+  { tenant, db, ids }: Delivery,
 ): Promise<OpenedDocument> {
   const documentMeta = await db.get('documents', ids.extractionId);
-  timer.lap('storage');
   if (!documentMeta)
     throw new TerminalExtractionError('document_erased', 'the document no longer exists');
   const ciphertextRef = String(documentMeta.ciphertextRef);
@@ -258,7 +323,6 @@ async function openDocument(
     db,
     { kind: 'document', id: ids.extractionId },
     ciphertextRef,
-    timer,
   ).catch((err: unknown) => {
     if (err instanceof ObjectErasedError) {
       throw new TerminalExtractionError('document_erased', 'the document was erased');
@@ -313,7 +377,7 @@ interface ResultKeyring {
   commit: (bytes: string) => string;
 }
 
-async function newResultKey(services: Services, { tenant, ids }: Job): Promise<ResultKeyring> {
+async function newResultKey(services: Services, { tenant, ids }: Delivery): Promise<ResultKeyring> {
   const resultRef: ObjectRef = { kind: 'result', id: ids.extractionId };
   const resultKey = await services.keys.newDataKey(tenant, resultRef);
   const commit = (bytes: string) => commitment(resultKey.dataKey.commitmentSecret, bytes);
@@ -409,9 +473,14 @@ function writeResult(
   const { resultRef, resultKey } = keyring;
   return job.db
     .runTransaction(async (tx) => {
-      const current = await tx.get('extractions', extractionId);
+      // The extraction and the content records in one read: one round trip, not two.
+      const inputs = modelInputs(prompt, schema);
+      const [current, ...known] = await tx.getAll([
+        ['extractions', extractionId],
+        ...modelInputRefs(inputs),
+      ]);
       if (!current || finishedStatus(current)) return false;
-      await keepModelInputs(tx, prompt, schema);
+      keepModelInputs(tx, inputs, known);
       recordExtraction(tx, body);
       storeDataKey(tx, responseRef, responseKey.wrapped, responseCiphertextRef);
       storeDataKey(tx, resultRef, resultKey.wrapped);

@@ -32,16 +32,17 @@ function schemaBytes(schema: ExtractionSchema): string {
   });
 }
 
-/**
- * Keeps the prompt's text and the schema version's canonical JSON in the transaction that
- * commits the evidence naming them. Reads, so call it before the transaction's first write.
- */
-export async function keepModelInputs(
-  tx: TenantTransaction,
-  prompt: BuiltPrompt,
-  schema: ExtractionSchema,
-): Promise<void> {
-  const items = [
+/** A content record the evidence names: a prompt's text or a schema version's canonical JSON. */
+export interface ModelInput {
+  sha256: string;
+  type: 'prompt' | 'schema';
+  bytes: string;
+  templateVersion: string | null;
+}
+
+/** What the model saw, as the content records kept beside the evidence that names it. */
+export function modelInputs(prompt: BuiltPrompt, schema: ExtractionSchema): ModelInput[] {
+  return [
     {
       sha256: prompt.systemSha256,
       type: 'prompt',
@@ -50,8 +51,24 @@ export async function keepModelInputs(
     },
     { sha256: schema.sha256, type: 'schema', bytes: schemaBytes(schema), templateVersion: null },
   ];
-  const known = await Promise.all(items.map((i) => tx.get('content', i.sha256)));
-  items.forEach((item, i) => {
+}
+
+/** The references of the inputs' content records, to read in the committing transaction. */
+export function modelInputRefs(inputs: readonly ModelInput[]): (readonly ['content', string])[] {
+  return inputs.map((input) => ['content', input.sha256] as const);
+}
+
+/**
+ * Keeps the prompt's text and the schema version's canonical JSON in the transaction that
+ * commits the evidence naming them: those not `known` (as read in that transaction, in the
+ * order of `inputs`) are created.
+ */
+export function keepModelInputs(
+  tx: TenantTransaction,
+  inputs: readonly ModelInput[],
+  known: readonly unknown[],
+): void {
+  inputs.forEach((item, i) => {
     // Kept only under the hash of its bytes: anything else would be a lie about the evidence.
     if (known[i] || sha256Hex(item.bytes) !== item.sha256) return;
     tx.create('content', item.sha256, { ...item, createdAt: COMMIT_TIME });

@@ -11,7 +11,7 @@ import { commitment, dataKeyId, type ObjectRef } from '../crypto/envelope';
 import { sealAndPut, storeDataKey } from '../crypto/sealed-object';
 import type { Actor } from '../evidence/actor';
 import { log, errorFields } from '../logging';
-import type { Services } from '../services';
+import { unbatchedTopic, type Services } from '../services';
 import { StageTimer } from '../stage-timer';
 import { listWebhooks } from '../webhooks/store';
 import {
@@ -281,9 +281,10 @@ export async function submitExtraction(
   }
   try {
     const message: ExtractionMessage = { tenantId: tenant.id, extractionId };
-    await services.pubsub
-      .topic(config.EXTRACTION_TOPIC)
-      .publishMessage({ json: message, attributes: { tenantId: tenant.id } });
+    await unbatchedTopic(services, config.EXTRACTION_TOPIC).publishMessage({
+      json: message,
+      attributes: { tenantId: tenant.id },
+    });
     timer.lap('publish');
     timer.mark('publishedAt');
   } catch (err) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Services } from '../services';
+import { unbatchedTopic, type Services } from '../services';
 import { DocId } from '../tenancy/firestore';
 
 export const WEBHOOK_EVENTS = ['extraction.succeeded', 'extraction.failed'] as const;
@@ -42,7 +42,7 @@ export async function publishExtractionEvent(
   services: Pick<Services, 'pubsub' | 'config'>,
   message: NotificationMessage,
 ): Promise<void> {
-  await services.pubsub
-    .topic(services.config.NOTIFICATIONS_TOPIC)
-    .publishMessage({ json: NotificationMessage.parse(message) });
+  await unbatchedTopic(services, services.config.NOTIFICATIONS_TOPIC).publishMessage({
+    json: NotificationMessage.parse(message),
+  });
 }
