@@ -117,20 +117,37 @@ export async function processExtraction(
       job.ids,
     );
     timer.lap('model');
-    const stored = await storeRawResponse(services, job, completion.response, timer);
-    const body = extractionEvidenceBody({
-      ...job.ids,
-      document,
-      schema,
-      prompt,
+    // Uploaded while the committing transaction reads: the evidence is built and written only
+    // once the upload succeeded.
+    const storing = storeRawResponse(services, job, completion.response, timer);
+    // Awaited in the commit; handled here too, so a commit that fails before awaiting it
+    // leaves no unhandled rejection behind.
+    storing.catch(() => undefined);
+    const evidenceOf = (stored: StoredResponse) => {
+      const body = extractionEvidenceBody({
+        ...job.ids,
+        document,
+        schema,
+        prompt,
+        completion,
+        stored,
+        commit: keyring.commit,
+        // Parsed, not cast: the evidence tuple's content hash is computed over exactly this shape.
+        actor: ActorSchema.parse(job.extraction.actor),
+      });
+      timer.lap('evidence');
+      return body;
+    };
+    await commitResult(
+      services,
+      job,
+      storing,
+      evidenceOf,
+      keyring,
       completion,
-      stored,
-      commit: keyring.commit,
-      // Parsed, not cast: the evidence tuple's content hash is computed over exactly this shape.
-      actor: ActorSchema.parse(job.extraction.actor),
-    });
-    timer.lap('evidence');
-    await commitResult(services, job, body, stored, keyring, completion, { prompt, schema }, timer);
+      { prompt, schema },
+      timer,
+    );
     log('stage_timings', {
       side: 'worker',
       ...job.ids,
@@ -424,27 +441,30 @@ async function storeRawResponse(
 async function commitResult(
   services: Services,
   job: Job,
-  body: ExtractionEvidenceBody,
-  stored: StoredResponse,
+  storing: Promise<StoredResponse>,
+  evidenceOf: (stored: StoredResponse) => ExtractionEvidenceBody,
   keyring: ResultKeyring,
   completion: Completion,
   inputs: ModelInputs,
   timer: StageTimer,
 ): Promise<void> {
   const { ids } = job;
-  const evidenceId = body.id;
-  const committed = await writeResult(job, body, stored, keyring, completion, inputs);
+  const committed = await writeResult(job, storing, evidenceOf, keyring, completion, inputs);
   timer.lap('commit');
   timer.mark('committedAt');
-  if (!committed) {
-    await services.objects.delete(services.config.DOCUMENTS_BUCKET, stored.responseObject, {
-      ignoreNotFound: true,
-    });
+  if (!committed.won) {
+    if (committed.stored) {
+      await services.objects.delete(
+        services.config.DOCUMENTS_BUCKET,
+        committed.stored.responseObject,
+        { ignoreNotFound: true },
+      );
+    }
     log('extraction_redelivered', { ...ids, status: 'raced' });
     return;
   }
   const { response, result } = completion;
-  log('evidence_written', { ...ids, evidenceId });
+  log('evidence_written', { ...ids, evidenceId: committed.evidenceId });
   log('extraction_succeeded', {
     ...ids,
     provider: response.provider,
@@ -456,41 +476,53 @@ async function commitResult(
   timer.lap('notify');
 }
 
+type WriteOutcome =
+  | { won: true; evidenceId: string }
+  /** The extraction was finished already (or its evidence record existed). */
+  | { won: false; stored?: StoredResponse };
+
 /**
  * One transaction: the evidence record, what the model saw (prompt, schema: kept by hash), both data
- * keys and the extraction's result, unless the extraction is finished already (false, as when
- * the evidence record exists already).
+ * keys and the extraction's result, unless the extraction is finished already. Its reads run
+ * while the raw response is still uploading; nothing is written before the upload succeeded
+ * (a failed upload fails the transaction, which writes nothing).
  */
-function writeResult(
+async function writeResult(
   job: Job,
-  body: ExtractionEvidenceBody,
-  { responseRef, responseKey, responseCiphertextRef }: StoredResponse,
+  storing: Promise<StoredResponse>,
+  evidenceOf: (stored: StoredResponse) => ExtractionEvidenceBody,
   keyring: ResultKeyring,
   completion: Completion,
   { prompt, schema }: ModelInputs,
-): Promise<boolean> {
+): Promise<WriteOutcome> {
   const { extractionId } = job.ids;
   const { resultRef, resultKey } = keyring;
-  return job.db
-    .runTransaction(async (tx) => {
+  const inputs = modelInputs(prompt, schema);
+  try {
+    return await job.db.runTransaction(async (tx): Promise<WriteOutcome> => {
       // The extraction and the content records in one read: one round trip, not two.
-      const inputs = modelInputs(prompt, schema);
-      const [current, ...known] = await tx.getAll([
-        ['extractions', extractionId],
-        ...modelInputRefs(inputs),
+      const [[current, ...known], stored] = await allInOrder([
+        tx.getAll([['extractions', extractionId], ...modelInputRefs(inputs)]),
+        storing,
       ]);
-      if (!current || finishedStatus(current)) return false;
+      if (!current || finishedStatus(current)) return { won: false, stored };
+      const body = evidenceOf(stored);
       keepModelInputs(tx, inputs, known);
       recordExtraction(tx, body);
-      storeDataKey(tx, responseRef, responseKey.wrapped, responseCiphertextRef);
+      storeDataKey(
+        tx,
+        stored.responseRef,
+        stored.responseKey.wrapped,
+        stored.responseCiphertextRef,
+      );
       storeDataKey(tx, resultRef, resultKey.wrapped);
       tx.update('extractions', extractionId, succeededFields(job, body.id, keyring, completion));
-      return true;
-    })
-    .catch((err: unknown) => {
-      if (isAlreadyExists(err)) return false;
-      throw err;
+      return { won: true, evidenceId: body.id };
     });
+  } catch (err) {
+    if (isAlreadyExists(err)) return { won: false, stored: await storing };
+    throw err;
+  }
 }
 
 /** The extraction's fields once it succeeded. */
