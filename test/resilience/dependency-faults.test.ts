@@ -2,8 +2,8 @@
  * Issue 16: the services an extraction depends on fail for a while. The LLM answers 429, 500,
  * 529 (overloaded) or garbage, and Cloud Storage answers 503. Each ends as a clean retry
  * (succeeded) or a typed failure, never a silent loss, and the evidence balances afterwards.
- * Cloud KMS UNAVAILABLE is kms-faults.test.ts; LLM answers slower than the timeout,
- * llm-timeout.test.ts (the full suite only: it waits out several timeouts).
+ * In CI's short run. Cloud KMS UNAVAILABLE is kms-faults.test.ts and LLM answers slower than
+ * the timeout llm-timeout.test.ts, both in the full suite only.
  */
 import { randomBytes } from 'node:crypto';
 import {

@@ -1,6 +1,8 @@
 /**
  * Issue 16: Cloud KMS answers UNAVAILABLE for a while, on the tenant key unwrap (API and worker)
  * and on evidence signing (the sealer). Every extraction ends once, and the export verifies.
+ * Only in the full suite (`npm run test:resilience`), not in CI's short run, for time: the LLM
+ * and Storage faults of dependency-faults.test.ts stand for the dependency faults there.
  */
 import { randomBytes } from 'node:crypto';
 import {
