@@ -1,8 +1,10 @@
 /**
- * Issue 16's soak, short (the CI size; `npm run soak` runs 2,000 extractions from 32 clients):
- * 200 extractions from 8 concurrent clients on loopback. Zero lost, zero duplicated, every
- * succeeded extraction names its one evidence record, and every evidence record of the tenant
- * is sealed into an export that `provenant audit verify` accepts. The figures are printed.
+ * Issue 16's soak, short (`npm run soak` runs 2,000 extractions from 32 clients): by default
+ * 200 extractions from 8 concurrent clients on loopback (`npm run test:resilience`); CI's short
+ * run (`npm run test:resilience:short`) sizes it down with RESILIENCE_SOAK_EXTRACTIONS and
+ * RESILIENCE_SOAK_CLIENTS. Zero lost, zero duplicated, every succeeded extraction names its one
+ * evidence record, and every evidence record of the tenant is sealed into an export that
+ * `provenant audit verify` accepts. The figures are printed.
  */
 import { formatSoak, runSoak } from '../../scripts/bench/soak-run';
 import { LOG_CANARY, stack } from '../support/api';
@@ -10,7 +12,20 @@ import { ROOT, resilienceTenant } from '../support/resilience';
 
 jest.setTimeout(600_000);
 
-it('a short soak, 200 extractions from 8 clients: none lost, none duplicated, all sealed and verified', async () => {
+/** A positive whole number from the environment, or the default; anything else stops the run. */
+function size(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const EXTRACTIONS = size('RESILIENCE_SOAK_EXTRACTIONS', 200);
+const CLIENTS = size('RESILIENCE_SOAK_CLIENTS', 8);
+
+it(`a short soak, ${String(EXTRACTIONS)} extractions from ${String(CLIENTS)} clients: none lost, none duplicated, all sealed and verified`, async () => {
   const { tenantId, apiKey } = await resilienceTenant('soak');
   const figures = await runSoak({
     stack: stack(),
@@ -18,11 +33,11 @@ it('a short soak, 200 extractions from 8 clients: none lost, none duplicated, al
     env: process.env,
     apiKey,
     tenantId,
-    extractions: 200,
-    clients: 8,
+    extractions: EXTRACTIONS,
+    clients: CLIENTS,
     marker: `Reference: ${LOG_CANARY}`,
   });
-  process.stdout.write(`${formatSoak(figures, 8).join('\n')}\n`);
+  process.stdout.write(`${formatSoak(figures, CLIENTS).join('\n')}\n`);
   expect({
     accepted: figures.accepted,
     succeeded: figures.succeeded,
@@ -33,8 +48,8 @@ it('a short soak, 200 extractions from 8 clients: none lost, none duplicated, al
     sealed: figures.sealedRecords,
     verifyOk: figures.verifyOk,
   }).toEqual({
-    accepted: 200,
-    succeeded: 200,
+    accepted: EXTRACTIONS,
+    succeeded: EXTRACTIONS,
     failed: {},
     lost: 0,
     duplicated: 0,
