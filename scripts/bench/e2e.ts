@@ -13,12 +13,14 @@
  * `auth+body` the api's request time (`request_completed.ms`) minus the submission's stages.
  */
 import { readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setLogSink } from '../../functions/src/logging';
 import { projectRoot } from '../local/stack-file';
 import { startStack, type RunningStack } from '../local/stack';
 import type { BenchEntry } from './entries';
+import { cpuByPart, cpuSpent } from './process-cpu';
 
 type Progress = (line: string) => void;
 
@@ -87,6 +89,8 @@ interface RunResult {
   api: LogLine[];
   worker: LogLine[];
   requestMs: number[];
+  /** CPU-seconds each part of the stack (and the bench) spent during the run, largest first. */
+  cpu: [string, number][];
 }
 
 async function runClients(
@@ -127,6 +131,7 @@ async function runClients(
     api: [],
     worker: workerLines,
     requestMs: [],
+    cpu: [],
   };
   const tenants = stack.stack.tenants;
   const client = async (c: number) => {
@@ -169,8 +174,10 @@ async function runClients(
   };
   progress(`e2e: ${String(clients)} client(s), ${String(clients * perClient)} extractions`);
   const started = Date.now();
+  const cpuBefore = cpuByPart();
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   result.wallMs = Date.now() - started;
+  result.cpu = cpuSpent(cpuBefore, cpuByPart());
   state.following = false;
   await follow;
   // The api's lines of this run (a short wait for its last lines to reach the file).
@@ -189,6 +196,32 @@ async function runClients(
 }
 
 const median = (values: number[]) => percentile(values, 50);
+
+/**
+ * How many extractions the worker ran at once: the most of its runs (`startedAt` to
+ * `startedAt + totalMs` of each `stage_timings` line) that overlapped, and the mean (their
+ * summed time over the run's wall time). Far below the number of clients while cores are idle,
+ * the limit is how fast deliveries arrive, not the worker or the machine.
+ */
+function workerConcurrency(run: RunResult): { max: number; mean: number } {
+  const edges: [number, number][] = [];
+  let busyMs = 0;
+  for (const line of run.worker) {
+    const start = num(line.startedAt);
+    const total = num(line.totalMs);
+    edges.push([start, 1], [start + total, -1]);
+    busyMs += total;
+  }
+  // Ends before starts at the same instant: touching runs did not overlap.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let current = 0;
+  let max = 0;
+  for (const [, delta] of edges) {
+    current += delta;
+    max = Math.max(max, current);
+  }
+  return { max, mean: busyMs / Math.max(run.wallMs, 1) };
+}
 
 /** Median of each `<stage>Ms` field over the lines. */
 function stageMedians(lines: LogLine[]): Map<string, number> {
@@ -290,10 +323,29 @@ export async function runE2eBench(progress: Progress): Promise<E2eReport> {
           detail: `${String(run.completed)} extractions by 32 closed-loop clients in ${(run.wallMs / 1000).toFixed(1)} s`,
         });
       }
+      const cpuTotal = run.cpu.reduce((sum, [, seconds]) => sum + seconds, 0);
+      const coresUsed = cpuTotal / (run.wallMs / 1000);
+      const perExtraction = (seconds: number) => (seconds * 1000) / Math.max(run.completed, 1);
+      if (run.clients === 32) {
+        entries.push({
+          name: 'e2e_cpu_ms_per_extraction_c32',
+          value: perExtraction(cpuTotal),
+          unit: 'ms',
+          detail: `CPU of the whole stack and the load generator per extraction at 32 clients; ${coresUsed.toFixed(2)} of ${String(availableParallelism())} cores busy with it; largest: ${run.cpu[0]?.[0] ?? 'none'}`,
+        });
+      }
       lines.push(
         '',
         `  stage medians at ${String(run.clients)} client(s) (ms; largest besides the model: ${largest}):`,
         ...rows.map(([stage, ms]) => `    ${stage.padEnd(40)} ${ms.toFixed(1).padStart(8)}`),
+        '',
+        `  worker runs at once: at most ${String(workerConcurrency(run).max)}, ${workerConcurrency(run).mean.toFixed(2)} on average`,
+        '',
+        `  CPU per extraction at ${String(run.clients)} client(s) (ms; the run kept ${coresUsed.toFixed(2)} of ${String(availableParallelism())} cores busy):`,
+        ...run.cpu.map(
+          ([part, seconds]) =>
+            `    ${part.padEnd(40)} ${perExtraction(seconds).toFixed(1).padStart(8)}`,
+        ),
         '',
       );
     }
