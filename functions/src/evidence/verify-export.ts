@@ -11,7 +11,7 @@
  * its name.
  */
 import { isTiledLogPath } from './tiles';
-import { canonicalJsonFast, sha256Hex } from './canonical';
+import { canonicalJsonWithout, sha256Hex } from './canonical';
 import { checkContentFile, CONTENT_PATH_RE } from './content';
 import type { ExportSource } from './export-source';
 import { leafHash, MerkleAccumulator } from './merkle';
@@ -545,8 +545,9 @@ function checkLine(
   // decoder drops a leading byte-order mark, which the line itself keeps (and which makes it
   // not canonical JSON).
   const lineText = startsWithBom(bytes) ? `\uFEFF${text}` : text;
-  const canonical = canonicalJsonFast(json) === lineText;
-  if (!contentHashMatches(record, json, canonical, lineText)) {
+  const canonicalText = canonicalJsonWithout(json as Record<string, unknown>, STORED_FIELDS);
+  const canonical = canonicalText.full === lineText;
+  if (!contentHashMatches(record, canonicalText.without, canonical, lineText)) {
     report({ ...at, kind: 'record_hash', message: `contentSha256 does not match the record` });
   }
   if (!canonical) {
@@ -580,9 +581,12 @@ function checkLine(
   }
 }
 
+/** What a stored record holds beside its body: outside the content hash (`verifyContentHash`). */
+const STORED_FIELDS: ReadonlySet<string> = new Set(['contentSha256', 'createdAt', 'expireAt']);
+
 /**
- * `verifyContentHash(record)`, without a second zod parse or a second recursive
- * canonicalization where the line already proves what they would compute.
+ * `verifyContentHash(record)`, without a second zod parse or a second canonicalization where the
+ * line already proves what they would compute.
  *
  * `verifyContentHash` re-parses the body with `EvidenceBodySchema` and hashes the canonical JSON
  * of that parse. Both are implied here: `record` passed `EvidenceRecordSchema`, whose variants are
@@ -591,23 +595,17 @@ function checkLine(
  * extra key). And the schemas transform nothing, so the parse is the parsed JSON itself minus
  * what zod drops: the top-level `expireAt` (`withoutStorageFields`) and a `__proto__` key inside
  * a `z.record` (zod skips it so it cannot replace the result's prototype). So when the line is
- * canonical and names no `__proto__` key, the body's canonical JSON is that of the parsed line
- * without `contentSha256`, `createdAt` and `expireAt`. A canonical line writes every key
- * literally, so looking for `"__proto__"` in its text finds every such key (a string value of
- * that text also matches; it only costs the slow path). Anything else takes `verifyContentHash`.
+ * canonical and names no `__proto__` key, the body's canonical JSON is `bodyText`, that of the
+ * parsed line without `STORED_FIELDS`. A canonical line writes every key literally, so looking
+ * for `"__proto__"` in its text finds every such key (a string value of that text also matches;
+ * it only costs the slow path). Anything else takes `verifyContentHash`.
  */
 function contentHashMatches(
   record: EvidenceRecord,
-  json: unknown,
+  bodyText: string,
   lineIsCanonical: boolean,
   lineText: string,
 ): boolean {
   if (!lineIsCanonical || lineText.includes('"__proto__"')) return verifyContentHash(record);
-  const {
-    contentSha256: _contentSha256,
-    createdAt: _createdAt,
-    expireAt: _expireAt,
-    ...body
-  } = json as Record<string, unknown>;
-  return sha256Hex(canonicalJsonFast(body)) === record.contentSha256;
+  return sha256Hex(bodyText) === record.contentSha256;
 }
