@@ -600,6 +600,42 @@ describe('record checks after the single canonicalization', () => {
     expect((await recordProblems([lineOf(rawHashed)])).map((p) => p.kind)).toEqual(['record_hash']);
   });
 
+  it('the record schemas transform nothing: a parse equals the JSON it parsed', () => {
+    // contentHashMatches hashes the parsed line instead of zod's output; a transform, default or
+    // coercion added to EvidenceRecordSchema would make the two differ, and fails here first.
+    const full = withParams({ temperature: 0 });
+    if (full.kind !== 'extraction') throw new Error('an extraction record');
+    const everyOptional = rehashed({
+      ...full,
+      response: {
+        ...full.response,
+        attempts: full.response.attempts.map((a) => ({
+          ...a,
+          requestSha256: h('request'),
+          maxOutputTokens: 1000,
+        })),
+      },
+      postProcessing: full.postProcessing.map((p) => ({ ...p, settings: { dateOrder: 'dmy' } })),
+      output: { ...full.output, schemaSha256: h('schema') },
+    });
+    const event = rehashed({
+      id: 'ev_erasure_1',
+      tenantId: TENANT,
+      kind: 'erasure',
+      subject: { type: 'document', id: 'doc-1' },
+      details: { reason: 'request', count: 2, final: true, none: null, ids: ['a', 'b'] },
+      actor: { kind: 'service', id: 'provenant-cli' },
+      contentSha256: '',
+      createdAt: iso(BASE),
+    });
+    for (const r of [base(), everyOptional, event]) {
+      const json = JSON.parse(canonicalJson(r)) as unknown;
+      const parsed = EvidenceRecordSchema.parse(json);
+      expect(canonicalJson(parsed)).toBe(canonicalJson(json));
+      expect(verifyContentHash(parsed)).toBe(true);
+    }
+  });
+
   it('agrees with the former record checks on every one-byte flip and each rewriting', async () => {
     const intact = base();
     const line = lineOf(intact);

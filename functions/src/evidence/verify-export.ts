@@ -592,9 +592,11 @@ const STORED_FIELDS: ReadonlySet<string> = new Set(['contentSha256', 'createdAt'
  * of that parse. Both are implied here: `record` passed `EvidenceRecordSchema`, whose variants are
  * the body variants extended with `contentSha256` and `createdAt`, all strict, so the record
  * without those two keys passes the body schema (same discriminator, same field schemas, no
- * extra key). And the schemas transform nothing, so the parse is the parsed JSON itself minus
+ * extra key). And the schemas transform nothing (no transform, default or coercion; a unit test
+ * in verify-export.test.ts holds them to it), so the parse is the parsed JSON itself minus
  * what zod drops: the top-level `expireAt` (`withoutStorageFields`) and a `__proto__` key inside
- * a `z.record` (zod skips it so it cannot replace the result's prototype). So when the line is
+ * a `z.record` (zod 4 skips it so it cannot replace the result's prototype: `$ZodRecord` in
+ * zod/v4/core/schemas.cjs). So when the line is
  * canonical and names no `__proto__` key, the body's canonical JSON is `bodyText`, that of the
  * parsed line without `STORED_FIELDS`. A canonical line writes every key literally, so looking
  * for `"__proto__"` in its text finds every such key (a string value of that text also matches;
