@@ -5,136 +5,52 @@
  * verifier does more per record on purpose (zod shape, canonical JSON, content hash, leaf hash,
  * tree, order and coverage checks); the ratio says how much more it costs.
  */
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { canonicalJson, sha256Hex } from '../../functions/src/evidence/canonical';
 import { directorySource } from '../../functions/src/evidence/export-source';
-import { leafHash, MerkleAccumulator } from '../../functions/src/evidence/merkle';
-import {
-  contentHash,
-  type EvidenceBody,
-  type EvidenceRecord,
-} from '../../functions/src/evidence/record';
-import {
-  EPOCH_ISO,
-  exportLine,
-  exportPaths,
-  leafData,
-  sealFileContent,
-  sealHash,
-  type Seal,
-  type UnsignedSeal,
-} from '../../functions/src/evidence/seal';
-import { contextBytes } from '../../functions/src/evidence/signing-context';
 import { verifyExport } from '../../functions/src/evidence/verify-export';
+import {
+  extractionBody,
+  KEY_VERSION,
+  platformPem,
+  stored,
+  writeSealedLog,
+  type Stored,
+} from '../../test/support/synthetic-log';
 import type { BenchEntry } from './entries';
 
 type Progress = (line: string) => void;
 
-const KEY_VERSION =
-  'projects/bench/locations/eu/keyRings/audit/cryptoKeys/seal/cryptoKeyVersions/1';
 const BASE = Date.parse('2026-03-10T08:00:00.000Z');
+/** The steps of a typical invoice extraction, so a record is the size of a real one. */
+const STEPS: [string, number][] = [
+  ['parse-output', 1],
+  ['ground-quotes', 1],
+  ['normalize-amounts', 1],
+];
 
-function record(n: number, createdAt: string): EvidenceRecord {
-  const h = (label: string) => sha256Hex(label);
-  const body: EvidenceBody = {
-    id: `ev_ex_${String(n).padStart(24, '0')}`,
-    tenantId: 'acme',
-    extractionId: `ex_${String(n).padStart(24, '0')}`,
-    kind: 'extraction',
-    request: {
-      payloadSha256: h(`payload ${String(n)}`),
-      contentType: 'application/pdf',
-      bytes: 40_000 + n,
-      ciphertextRef: `gs://docs/tenants/acme/documents/ex_${String(n)}`,
-    },
-    model: {
-      provider: 'openai',
-      model: 'gpt-4o-mini',
-      modelVersion: 'gpt-4o-mini-2024-07-18',
-      systemPromptSha256: h('system'),
-      promptTemplateVersion: 'invoice@1',
-      params: { temperature: 0 },
-      providerSettings: { store: false },
-    },
-    response: {
-      rawSha256: h(`raw ${String(n)}`),
-      ciphertextRef: `gs://docs/tenants/acme/responses/ex_${String(n)}/0a1b2c`,
-      usage: { inputTokens: 1200, outputTokens: 340 },
-      latencyMs: 2000,
-      attempts: [
-        {
-          provider: 'openai',
-          model: 'gpt-4o-mini',
-          outcome: 'ok',
-          latencyMs: 2000,
-          providerRequestId: `req_${String(n)}`,
-        },
-      ],
-    },
-    postProcessing: ['parse-output', 'ground-quotes', 'normalize-amounts'].map((step, i) => ({
-      step,
-      version: 1,
-      inputSha256: h(`${String(n)} ${String(i)} in`),
-      outputSha256: h(`${String(n)} ${String(i)} out`),
-    })),
-    output: { sha256: h(`out ${String(n)}`), schema: 'invoice', schemaVersion: 1 },
-    actor: { kind: 'apiKey', id: 'abcdef0123456789' },
-    subprocessors: ['openai', 'google-cloud'],
-  };
-  return { ...body, contentSha256: contentHash(body), createdAt };
-}
-
-/** Writes a signed, chained export of `batches` seals of `perSeal` records into `dir`. */
-async function writeExport(dir: string, batches: number, perSeal: number): Promise<string> {
-  const platform = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const acc = new MerkleAccumulator();
-  let prev: Seal | undefined;
+/**
+ * Writes a signed, chained export of `batches` seals of `perSeal` extraction records into `dir`
+ * with the builder the evidence tests use (test/support/synthetic-log.ts), one record per
+ * millisecond; each seal's coverage ends at its last record.
+ */
+function writeExport(dir: string, batches: number, perSeal: number): void {
+  const sealed: { records: Stored[]; sealedAt: string }[] = [];
   let n = 0;
   for (let b = 0; b < batches; b++) {
-    const records: EvidenceRecord[] = [];
+    const records: Stored[] = [];
     for (let k = 0; k < perSeal; k++) {
-      records.push(record(n, new Date(BASE + n).toISOString()));
+      const id = `ex_${String(n).padStart(24, '0')}`;
+      records.push(
+        stored(extractionBody('acme', id, { steps: STEPS }), new Date(BASE + n).toISOString()),
+      );
       n += 1;
     }
-    for (const r of records) acc.append(leafHash(leafData(r)));
-    const to = records[records.length - 1]?.createdAt ?? EPOCH_ISO;
-    const unsigned: UnsignedSeal = {
-      version: 1,
-      tenantId: 'acme',
-      seq: b + 1,
-      treeSize: acc.size,
-      rootHash: acc.root().toString('hex'),
-      batch: { firstIndex: acc.size - perSeal, count: perSeal },
-      coverage: { from: prev?.coverage.to ?? EPOCH_ISO, to },
-      prevSealHash: prev === undefined ? null : sealHash(prev),
-      sealedAt: new Date(Date.parse(to) + 60_000).toISOString(),
-    };
-    const value = sign(
-      'sha256',
-      contextBytes('seal', canonicalJson(unsigned)),
-      platform.privateKey,
-    );
-    const seal: Seal = {
-      ...unsigned,
-      signature: {
-        keyVersion: KEY_VERSION,
-        algorithm: 'EC_SIGN_P256_SHA256',
-        value: value.toString('base64'),
-      },
-    };
-    const paths = exportPaths('', seal);
-    await mkdir(path.dirname(path.join(dir, paths.records)), { recursive: true });
-    await writeFile(
-      path.join(dir, paths.records),
-      records.map((r) => `${exportLine(r)}\n`).join(''),
-    );
-    await writeFile(path.join(dir, paths.seal), sealFileContent(seal));
-    prev = seal;
+    sealed.push({ records, sealedAt: (records.at(-1) as Stored).createdAt });
   }
-  return platform.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  writeSealedLog(dir, 'acme', sealed);
 }
 
 async function bestAsync(rounds: number, fn: () => Promise<void>): Promise<number> {
@@ -156,7 +72,7 @@ export async function verifyBench(
   const dir = await mkdtemp(path.join(tmpdir(), 'provenant-verify-bench-'));
   try {
     progress(`verify: writing an export of ${total.toLocaleString('en-US')} records`);
-    const pem = await writeExport(dir, batches, perSeal);
+    writeExport(dir, batches, perSeal);
     const source = directorySource(dir);
     const files = (await source.list()).filter((p) => p.endsWith('.jsonl'));
     progress('verify: raw SHA-256 of every record line');
@@ -174,7 +90,7 @@ export async function verifyBench(
     let verified = 0;
     const ours = await bestAsync(2, async () => {
       const report = await verifyExport(source, (kv) =>
-        Promise.resolve(kv === KEY_VERSION ? pem : undefined),
+        Promise.resolve(kv === KEY_VERSION ? platformPem : undefined),
       );
       const tenant = report.tenants[0];
       if (!report.ok || tenant === undefined) {

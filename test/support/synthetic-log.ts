@@ -8,7 +8,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, canonicalSha256, sha256Hex } from '../../functions/src/evidence/canonical';
-import { leafHash, rootHash } from '../../functions/src/evidence/merkle';
+import { leafHash, MerkleAccumulator } from '../../functions/src/evidence/merkle';
 import {
   EPOCH_ISO,
   exportPaths,
@@ -123,26 +123,29 @@ function signSeal(u: UnsignedSeal): Seal {
 
 /**
  * Seals `batches` (each: the records it adds and when it is signed) into `dir` in the export
- * layout. A batch's coverage ends at its sealedAt; records must be in order.
+ * layout. A batch's coverage ends at its sealedAt; records must be in order. The tests and the
+ * verify bench (scripts/bench/verify.ts, 100k records) both build their exports here.
  */
 export function writeSealedLog(
   dir: string,
   tenantId: string,
   batches: { records: Stored[]; sealedAt: string }[],
 ): Seal[] {
-  const leaves: Buffer[] = [];
+  // An accumulator, not rootHash over every leaf so far: each seal's root costs O(log n), so a
+  // log of many large batches is built in linear time.
+  const leaves = new MerkleAccumulator();
   const seals: Seal[] = [];
   let prev: Seal | undefined;
   for (const batch of batches) {
     const lines = batch.records.map((r) => canonicalJson(r));
-    for (const line of lines) leaves.push(leafHash(Buffer.from(line, 'utf8')));
+    for (const line of lines) leaves.append(leafHash(Buffer.from(line, 'utf8')));
     const seal = signSeal({
       version: 1,
       tenantId,
       seq: (prev?.seq ?? 0) + 1,
-      treeSize: leaves.length,
-      rootHash: rootHash(leaves).toString('hex'),
-      batch: { firstIndex: leaves.length - lines.length, count: lines.length },
+      treeSize: leaves.size,
+      rootHash: leaves.root().toString('hex'),
+      batch: { firstIndex: leaves.size - lines.length, count: lines.length },
       coverage: { from: prev?.coverage.to ?? EPOCH_ISO, to: batch.sealedAt },
       prevSealHash: prev === undefined ? null : sealHash(prev),
       sealedAt: batch.sealedAt,

@@ -7,6 +7,8 @@ import { contextBytes } from '../../functions/src/evidence/signing-context';
 import { leafHash, rootHash } from '../../functions/src/evidence/merkle';
 import {
   contentHash,
+  EvidenceRecordSchema,
+  verifyContentHash,
   type EvidenceBody,
   type EvidenceRecord,
 } from '../../functions/src/evidence/record';
@@ -465,4 +467,211 @@ describe('an intact export', () => {
       firstProblem: null,
     });
   });
+});
+
+/**
+ * The verifier canonicalizes each record once and derives the content hash from the parsed line
+ * (`contentHashMatches`), where it used to re-parse the body with zod and canonicalize twice.
+ * These tamperings are what the duplicate computations caught; each must still be refused.
+ */
+describe('record checks after the single canonicalization', () => {
+  const TENANT = 'tenant-c';
+  /** One sealed batch of these records (already in log order) as export files. */
+  function sealedFiles(records: EvidenceRecord[]): Map<string, Buffer> {
+    const leaves = records.map((r) => leafHash(leafData(r)));
+    const seal = signSeal({
+      version: 1,
+      tenantId: TENANT,
+      seq: 1,
+      treeSize: leaves.length,
+      rootHash: rootHash(leaves).toString('hex'),
+      batch: { firstIndex: 0, count: leaves.length },
+      coverage: { from: EPOCH_ISO, to: (records.at(-1) as EvidenceRecord).createdAt },
+      prevSealHash: null,
+      sealedAt: iso(BASE + 9 * HOUR),
+    });
+    return exportFiles([[{ seal, records }]]);
+  }
+  const base = () => record(TENANT, 1, iso(BASE + HOUR));
+  const rehashed = (r: EvidenceRecord): EvidenceRecord => {
+    const { contentSha256: _c, createdAt, ...body } = r;
+    return { ...body, contentSha256: contentHash(body), createdAt };
+  };
+  const withParams = (params: Record<string, unknown>): EvidenceRecord => {
+    const r = base();
+    if (r.kind !== 'extraction') throw new Error('an extraction record');
+    return rehashed({ ...r, model: { ...r.model, params } } as EvidenceRecord);
+  };
+  /** Verifies one records file holding `lines` (no seal beside it: only the record checks). */
+  async function recordProblems(lines: Buffer[]): Promise<VerifyProblem[]> {
+    const path = `${TENANT}/2026/03/10/000001.jsonl`;
+    const data = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+    const report = await verifyExport(memorySource(new Map([[path, data]])), resolveKey);
+    return (report.tenants[0]?.problems ?? []).filter(
+      (p) => p.kind === 'record_hash' || p.kind === 'record_shape',
+    );
+  }
+  /** The record checks as the verifier computed them before: the formulas, written out. */
+  function referenceKinds(bytes: Buffer): string[] {
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      return ['record_shape'];
+    }
+    const parsed = EvidenceRecordSchema.safeParse(json);
+    if (!parsed.success) return ['record_shape'];
+    return [
+      ...(verifyContentHash(parsed.data) ? [] : ['record_hash']),
+      ...(canonicalJson(json) === bytes.toString('utf8') ? [] : ['record_shape']),
+      ...(parsed.data.tenantId === TENANT ? [] : ['record_shape']),
+    ];
+  }
+  /** The same record's members written in reverse key order (the same JSON value). */
+  const reversedKeys = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(reversedKeys)
+      : typeof value === 'object' && value !== null
+        ? Object.fromEntries(
+            Object.entries(value)
+              .reverse()
+              .map(([k, v]) => [k, reversedKeys(v)]),
+          )
+        : value;
+  const lineOf = (r: unknown) => Buffer.from(canonicalJson(r));
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  const flippedPayload = (r: EvidenceRecord): EvidenceRecord => {
+    if (r.kind !== 'extraction') throw new Error('an extraction record');
+    const payload = r.request.payloadSha256;
+    const flipped = `${payload[0] === 'f' ? 'e' : 'f'}${payload.slice(1)}`;
+    return { ...r, request: { ...r.request, payloadSha256: flipped } };
+  };
+
+  it('a forged contentSha256 on an otherwise intact, canonical line: record_hash', async () => {
+    const forged = { ...base(), contentSha256: h('forged') };
+    const problems = await recordProblems([lineOf(forged)]);
+    expect(problems.map((p) => [p.kind, p.line, p.recordId])).toEqual([
+      ['record_hash', 1, forged.id],
+    ]);
+  });
+
+  it('a changed field re-serialized out of canonical key order: record_hash and record_shape', async () => {
+    const tampered = Buffer.from(JSON.stringify(reversedKeys(flippedPayload(base()))));
+    const problems = await recordProblems([tampered]);
+    expect(problems.map((p) => [p.kind, p.line])).toEqual([
+      ['record_hash', 1],
+      ['record_shape', 1],
+    ]);
+    expect(problems[1]?.message).toMatch(/not the canonical JSON/);
+  });
+
+  it('a line behind a byte-order mark: record_shape, though the decoder drops the mark', async () => {
+    const problems = await recordProblems([Buffer.concat([BOM, lineOf(base())])]);
+    expect(problems.map((p) => [p.kind, p.message])).toEqual([
+      ['record_shape', 'line is not the canonical JSON of its record'],
+    ]);
+  });
+
+  it('integer-like keys in canonical order verify; a changed value among them: record_hash', async () => {
+    // JavaScript lists "9" before "10"; RFC 8785 sorts "10" first, so these take the slow path.
+    const r = withParams({ '9': 1, '10': 2, temperature: 0 });
+    expect(canonicalJson(r)).toContain('"params":{"10":2,"9":1,"temperature":0}');
+    const intact = await verifyExport(memorySource(sealedFiles([r])), resolveKey);
+    expect(intact.firstProblem).toBeNull();
+    const tampered = Buffer.from(canonicalJson(r).replace('"10":2', '"10":3'));
+    expect((await recordProblems([tampered])).map((p) => p.kind)).toEqual(['record_hash']);
+  });
+
+  it('a key zod drops (__proto__ in a record of params) is hashed as the writer hashed it', async () => {
+    // JSON.parse makes __proto__ an own key; zod's record parse skips it, and so did the hash the
+    // writer stored (`contentHash` hashes the parse), so the raw line must not be hashed here.
+    const params = JSON.parse('{"__proto__":1,"temperature":0}') as Record<string, unknown>;
+    const r = withParams(params);
+    expect(canonicalJson(r)).toContain('"params":{"__proto__":1,"temperature":0}');
+    const intact = await verifyExport(memorySource(sealedFiles([r])), resolveKey);
+    expect(intact.firstProblem).toBeNull();
+    // A hash over the raw line (with the key) is not the record's hash.
+    const rawHashed = {
+      ...r,
+      contentSha256: sha256Hex(
+        canonicalJson({ ...r, contentSha256: undefined, createdAt: undefined }),
+      ),
+    };
+    expect((await recordProblems([lineOf(rawHashed)])).map((p) => p.kind)).toEqual(['record_hash']);
+  });
+
+  it('the record schemas transform nothing: a parse equals the JSON it parsed', () => {
+    // contentHashMatches hashes the parsed line instead of zod's output; a transform, default or
+    // coercion added to EvidenceRecordSchema would make the two differ, and fails here first.
+    const full = withParams({ temperature: 0 });
+    if (full.kind !== 'extraction') throw new Error('an extraction record');
+    const everyOptional = rehashed({
+      ...full,
+      response: {
+        ...full.response,
+        attempts: full.response.attempts.map((a) => ({
+          ...a,
+          requestSha256: h('request'),
+          maxOutputTokens: 1000,
+        })),
+      },
+      postProcessing: full.postProcessing.map((p) => ({ ...p, settings: { dateOrder: 'dmy' } })),
+      output: { ...full.output, schemaSha256: h('schema') },
+    });
+    const event = rehashed({
+      id: 'ev_erasure_1',
+      tenantId: TENANT,
+      kind: 'erasure',
+      subject: { type: 'document', id: 'doc-1' },
+      details: { reason: 'request', count: 2, final: true, none: null, ids: ['a', 'b'] },
+      actor: { kind: 'service', id: 'provenant-cli' },
+      contentSha256: '',
+      createdAt: iso(BASE),
+    });
+    for (const r of [base(), everyOptional, event]) {
+      const json = JSON.parse(canonicalJson(r)) as unknown;
+      const parsed = EvidenceRecordSchema.parse(json);
+      expect(canonicalJson(parsed)).toBe(canonicalJson(json));
+      expect(verifyContentHash(parsed)).toBe(true);
+    }
+  });
+
+  it('agrees with the former record checks on every one-byte flip and each rewriting', async () => {
+    const intact = base();
+    const line = lineOf(intact);
+    const variants: Buffer[] = [
+      line,
+      lineOf({ ...intact, contentSha256: h('forged') }),
+      lineOf(flippedPayload(intact)),
+      lineOf(rehashed(flippedPayload(intact))),
+      Buffer.from(JSON.stringify(reversedKeys(intact))),
+      Buffer.from(JSON.stringify(reversedKeys(flippedPayload(intact)))),
+      Buffer.concat([BOM, line]),
+      Buffer.concat([Buffer.from(' '), line]),
+      lineOf({ ...intact, expireAt: '2033-01-01T00:00:00.000Z' }),
+      lineOf({ ...flippedPayload(intact), expireAt: '2033-01-01T00:00:00.000Z' }),
+      lineOf(withParams({ '9': 1, '10': 2 })),
+      lineOf({ ...withParams({ '9': 1, '10': 2 }), contentSha256: intact.contentSha256 }),
+      lineOf(withParams(JSON.parse('{"__proto__":1}') as Record<string, unknown>)),
+      lineOf(rehashed({ ...intact, id: '"__proto__"' })),
+      lineOf({ ...intact, tenantId: 'tenant-a' }),
+      lineOf(rehashed({ ...intact, tenantId: 'tenant-a' })),
+    ];
+    for (let i = 0; i < line.length; i++) {
+      const flipped = Buffer.from(line);
+      flipped[i] = (flipped[i] as number) ^ 0x01;
+      variants.push(flipped);
+    }
+    const problems = await recordProblems(variants);
+    const actual = variants.map((_, i) =>
+      problems.filter((p) => p.line === i + 1).map((p) => p.kind),
+    );
+    const expected = variants.map(referenceKinds);
+    expect(actual).toEqual(expected);
+    // The table is not vacuous: intact lines, each kind alone, and both together all occur.
+    const seen = new Set(expected.map((k) => k.join('+')));
+    expect([...seen].sort()).toEqual(
+      expect.arrayContaining(['', 'record_hash', 'record_shape', 'record_hash+record_shape']),
+    );
+  }, 60_000);
 });

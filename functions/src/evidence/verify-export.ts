@@ -11,7 +11,7 @@
  * its name.
  */
 import { isTiledLogPath } from './tiles';
-import { canonicalJson } from './canonical';
+import { canonicalJsonWithout, sha256Hex } from './canonical';
 import { checkContentFile, CONTENT_PATH_RE } from './content';
 import type { ExportSource } from './export-source';
 import { leafHash, MerkleAccumulator } from './merkle';
@@ -120,6 +120,11 @@ function splitLines(data: Buffer): Buffer[] {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The UTF-8 byte-order mark, which `TextDecoder` strips by default (WHATWG Encoding, "decode"). */
+function startsWithBom(bytes: Buffer): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
 
 /**
  * Verifies a whole export: per tenant, in seq order, file pairing, seal shape, seq continuity,
@@ -510,8 +515,10 @@ function checkLine(
   report: Report,
 ): void {
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    json = JSON.parse(text);
   } catch (err) {
     report({ kind: 'record_shape', line, path, message: `not a JSON line: ${errorText(err)}` });
     return;
@@ -534,10 +541,16 @@ function checkLine(
   }
   const record = parsed.data;
   const at = { recordId: record.id, line, path };
-  if (!verifyContentHash(record)) {
+  // The line's text exactly as stored (what `bytes.toString('utf8')` gives), decoded once: the
+  // decoder drops a leading byte-order mark, which the line itself keeps (and which makes it
+  // not canonical JSON).
+  const lineText = startsWithBom(bytes) ? `\uFEFF${text}` : text;
+  const canonicalText = canonicalJsonWithout(json as Record<string, unknown>, STORED_FIELDS);
+  const canonical = canonicalText.full === lineText;
+  if (!contentHashMatches(record, canonicalText.without, canonical, lineText)) {
     report({ ...at, kind: 'record_hash', message: `contentSha256 does not match the record` });
   }
-  if (canonicalJson(json) !== bytes.toString('utf8')) {
+  if (!canonical) {
     report({
       ...at,
       kind: 'record_shape',
@@ -566,4 +579,35 @@ function checkLine(
       message: `createdAt ${record.createdAt} is outside (${seal.coverage.from}, ${seal.coverage.to}]`,
     });
   }
+}
+
+/** What a stored record holds beside its body: outside the content hash (`verifyContentHash`). */
+const STORED_FIELDS: ReadonlySet<string> = new Set(['contentSha256', 'createdAt', 'expireAt']);
+
+/**
+ * `verifyContentHash(record)`, without a second zod parse or a second canonicalization where the
+ * line already proves what they would compute.
+ *
+ * `verifyContentHash` re-parses the body with `EvidenceBodySchema` and hashes the canonical JSON
+ * of that parse. Both are implied here: `record` passed `EvidenceRecordSchema`, whose variants are
+ * the body variants extended with `contentSha256` and `createdAt`, all strict, so the record
+ * without those two keys passes the body schema (same discriminator, same field schemas, no
+ * extra key). And the schemas transform nothing (no transform, default or coercion; a unit test
+ * in verify-export.test.ts holds them to it), so the parse is the parsed JSON itself minus
+ * what zod drops: the top-level `expireAt` (`withoutStorageFields`) and a `__proto__` key inside
+ * a `z.record` (zod 4 skips it so it cannot replace the result's prototype: `$ZodRecord` in
+ * zod/v4/core/schemas.cjs). So when the line is
+ * canonical and names no `__proto__` key, the body's canonical JSON is `bodyText`, that of the
+ * parsed line without `STORED_FIELDS`. A canonical line writes every key literally, so looking
+ * for `"__proto__"` in its text finds every such key (a string value of that text also matches;
+ * it only costs the slow path). Anything else takes `verifyContentHash`.
+ */
+function contentHashMatches(
+  record: EvidenceRecord,
+  bodyText: string,
+  lineIsCanonical: boolean,
+  lineText: string,
+): boolean {
+  if (!lineIsCanonical || lineText.includes('"__proto__"')) return verifyContentHash(record);
+  return sha256Hex(bodyText) === record.contentSha256;
 }
