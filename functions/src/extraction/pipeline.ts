@@ -453,13 +453,11 @@ async function commitResult(
   timer.lap('commit');
   timer.mark('committedAt');
   if (!committed.won) {
-    if (committed.stored) {
-      await services.objects.delete(
-        services.config.DOCUMENTS_BUCKET,
-        committed.stored.responseObject,
-        { ignoreNotFound: true },
-      );
-    }
+    await services.objects.delete(
+      services.config.DOCUMENTS_BUCKET,
+      committed.stored.responseObject,
+      { ignoreNotFound: true },
+    );
     log('extraction_redelivered', { ...ids, status: 'raced' });
     return;
   }
@@ -479,7 +477,7 @@ async function commitResult(
 type WriteOutcome =
   | { won: true; evidenceId: string }
   /** The extraction was finished already (or its evidence record existed). */
-  | { won: false; stored?: StoredResponse };
+  | { won: false; stored: StoredResponse };
 
 /**
  * One transaction: the evidence record, what the model saw (prompt, schema: kept by hash), both data
