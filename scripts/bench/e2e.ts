@@ -323,6 +323,7 @@ export async function runE2eBench(progress: Progress): Promise<E2eReport> {
           detail: `${String(run.completed)} extractions by 32 closed-loop clients in ${(run.wallMs / 1000).toFixed(1)} s`,
         });
       }
+      const overlap = workerConcurrency(run);
       const cpuTotal = run.cpu.reduce((sum, [, seconds]) => sum + seconds, 0);
       const coresUsed = cpuTotal / (run.wallMs / 1000);
       const perExtraction = (seconds: number) => (seconds * 1000) / Math.max(run.completed, 1);
@@ -339,7 +340,7 @@ export async function runE2eBench(progress: Progress): Promise<E2eReport> {
         `  stage medians at ${String(run.clients)} client(s) (ms; largest besides the model: ${largest}):`,
         ...rows.map(([stage, ms]) => `    ${stage.padEnd(40)} ${ms.toFixed(1).padStart(8)}`),
         '',
-        `  worker runs at once: at most ${String(workerConcurrency(run).max)}, ${workerConcurrency(run).mean.toFixed(2)} on average`,
+        `  worker runs at once: at most ${String(overlap.max)}, ${overlap.mean.toFixed(2)} on average`,
         '',
         `  CPU per extraction at ${String(run.clients)} client(s) (ms; the run kept ${coresUsed.toFixed(2)} of ${String(availableParallelism())} cores busy):`,
         ...run.cpu.map(

@@ -9,7 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/** Asked once, when a snapshot is first taken: every bench group imports this module. */
+let ticksPerSecond: number | undefined;
+function clockTicksPerSecond(): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  return ticksPerSecond;
+}
 
 interface ProcStat {
   pid: number;
@@ -27,7 +32,7 @@ function readStat(pid: number): ProcStat | undefined {
     return {
       pid,
       ppid: Number(fields[1]),
-      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond(),
     };
   } catch {
     return undefined; // exited between the listing and the read
