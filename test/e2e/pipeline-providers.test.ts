@@ -15,7 +15,7 @@ import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
 import {
   callApi,
-  functionLog,
+  loggedLines,
   stack,
   waitForTerminal,
   withCanary,
@@ -203,7 +203,8 @@ describe('retries and failover', () => {
       'openai:ok',
     ]);
     expect(record.response.attempts[0]?.providerRequestId).toMatch(/^req_/);
-    const waited = functionLog('extractWorker').find(
+    const [waited] = await loggedLines(
+      'extractWorker',
       (l) => l.event === 'provider_attempt_failed' && l.extractionId === done.id,
     );
     expect(waited).toMatchObject({ outcome: 'rate_limited', retryAfterMs: 1000, backoffMs: 1000 });
@@ -348,7 +349,8 @@ describe('models as the real APIs have them', () => {
       'openai:quota_exhausted',
       'anthropic:ok',
     ]);
-    const logged = functionLog('extractWorker').find(
+    const [logged] = await loggedLines(
+      'extractWorker',
       (l) => l.event === 'provider_attempt_failed' && l.extractionId === done.id,
     );
     expect(logged).toMatchObject({ outcome: 'quota_exhausted', status: 429 });

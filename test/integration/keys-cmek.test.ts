@@ -17,6 +17,7 @@ import {
   callOps,
   extractInvoice,
   functionLog,
+  loggedLines,
   idTokenFor,
   stack,
   waitForTerminal,
@@ -260,6 +261,10 @@ describe('a customer revokes their key mid-life', () => {
       });
       expect(failed.evidenceId).toBeUndefined();
       // Ended by the worker on its first delivery, not redelivered until the dead letter.
+      await loggedLines(
+        'extractWorker',
+        (l) => l.extractionId === failed.id && l.event === 'customer_key_unavailable',
+      );
       const lines = functionLog('extractWorker').filter((l) => l.extractionId === failed.id);
       expect(lines.filter((l) => l.event === 'customer_key_unavailable')).toEqual([
         expect.objectContaining({

@@ -224,6 +224,24 @@ export function functionLog(name = 'api'): Record<string, unknown>[] {
     });
 }
 
+/**
+ * The lines of a function's log that match, once there are at least `atLeast` of them. A
+ * function writes its log line after (or just before) the write a test sees, and the line
+ * travels through a pipe to the stack's log file, so a test that reads the log right after
+ * seeing the outcome can be early: it waits instead.
+ */
+export async function loggedLines(
+  name: string,
+  match: (line: Record<string, unknown>) => boolean,
+  atLeast = 1,
+  timeoutMs = 20_000,
+): Promise<Record<string, unknown>[]> {
+  return eventually(() => {
+    const lines = functionLog(name).filter(match);
+    return Promise.resolve(lines.length >= atLeast ? lines : undefined);
+  }, timeoutMs);
+}
+
 /** The raw text of a function's log file, to check what must never appear in it. */
 export function functionLogText(name = 'api'): string {
   const file = path.join(
