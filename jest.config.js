@@ -5,7 +5,13 @@
 // stack of its own (`npm run test:resilience`), never beside the other suites (`npm test`
 // leaves it out).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+// Every project's tests get the same time budget (test/support/time-budget.ts says why).
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/time-budget.ts'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -21,14 +27,12 @@ module.exports = {
         '<rootDir>/test/e2e/**/*.test.ts',
       ],
       setupFiles: ['<rootDir>/test/support/stack-env.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
     {
       ...common,
       displayName: 'resilience',
       testMatch: ['<rootDir>/test/resilience/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/stack-env.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
   ],
 };
