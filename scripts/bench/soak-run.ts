@@ -156,8 +156,13 @@ export interface SealVerdict {
 /**
  * `provenant seal`, then `provenant audit verify` of the whole export with the sealing key as
  * the trust root, both as processes. Seals only cover records older than the safety window, so
- * it waits that out first.
+ * it waits that out first. The stack's scheduler seals too: a pass that finds the tenant's next
+ * seal held by it (`contendedSeq`), or that finished a seal with the scheduler's older cutoff
+ * (`resumed`), leaves newer records for another pass, so passes repeat until one finds nothing
+ * left for the tenant.
  */
+const MAX_SEAL_PASSES = 20;
+
 export async function sealAndVerify(
   root: string,
   env: NodeJS.ProcessEnv,
@@ -165,7 +170,20 @@ export async function sealAndVerify(
   tenantId: string,
 ): Promise<SealVerdict> {
   await sleep((Number(env.SEAL_SAFETY_SECONDS ?? '2') + 1) * 1000);
-  const sealed = await cli(root, env, ['seal']);
+  let sealed = await cli(root, env, ['seal', '--json']);
+  for (let pass = 1; pass < MAX_SEAL_PASSES && sealed.code === 0; pass++) {
+    const outcome = sealed.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map(
+        (line) => JSON.parse(line) as { tenantId?: string; seq?: unknown; contendedSeq?: unknown },
+      )
+      .find((o) => o.tenantId === tenantId);
+    if (outcome === undefined || (outcome.seq === null && outcome.contendedSeq === undefined))
+      break;
+    if (outcome.contendedSeq !== undefined) await sleep(500);
+    sealed = await cli(root, env, ['seal', '--json']);
+  }
   const prefix = env.AUDIT_EXPORT_PREFIX ?? '';
   const source = `gs://${stack.resources.auditBucket}/${prefix}`.replace(/\/$/, '');
   const verified = await cli(root, env, [

@@ -19,12 +19,12 @@ import {
 import { openCheckpoint, parseSignedNote, signatureLine } from '../../functions/src/evidence/note';
 import { verifyConsistencyDocument, verifyReceipt } from '../../functions/src/evidence/receipts';
 import { trustedKey, type TrustRoot } from '../../functions/src/evidence/trust-root';
-import { sealTenantEvidence } from '../../functions/src/ledger/sealer';
 import { onboardTenant } from '../../functions/src/lifecycle/onboarding';
 import { createServices, type Services } from '../../functions/src/services';
 import type { TenantProfile } from '../../functions/src/tenancy/platform';
 import { captureCli } from '../support/cli';
 import { callApi, extractInvoice } from '../support/api';
+import { sealEverything as sealAll } from '../support/sealing';
 
 let services: Services;
 let tenant: TenantProfile;
@@ -32,12 +32,7 @@ let apiKey: string;
 let publicKeyPem: string;
 const extractionIds: string[] = [];
 
-async function sealEverything(): Promise<void> {
-  for (;;) {
-    const outcome = await sealTenantEvidence(services, tenant, new Date());
-    if (outcome.seq === null) return;
-  }
-}
+const sealEverything = () => sealAll(services, tenant);
 
 const invoice = (n: number) =>
   `Vendor: Tiles Co ${String(n)}\nInvoice No: L-${String(n)}\nTotal: ${String(n)}.00`;

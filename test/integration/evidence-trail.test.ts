@@ -28,6 +28,7 @@ import {
   withCanary,
   type ExtractionBody,
 } from '../support/api';
+import { sealEverything as sealAll } from '../support/sealing';
 
 let services: Services;
 let tenant: TenantProfile;
@@ -75,12 +76,7 @@ const platformKey = async (v: string) =>
  * clock must never run ahead of Firestore commit times by more than the window: a future `now`
  * would close a window that records can still be committed into.
  */
-async function sealEverything(): Promise<void> {
-  for (;;) {
-    const outcome = await sealTenantEvidence(services, tenant, new Date());
-    if (outcome.seq === null) return;
-  }
-}
+const sealEverything = () => sealAll(services, tenant);
 
 async function sealedRecordCount(): Promise<number> {
   const report = await verifyExport(source(), platformKey);

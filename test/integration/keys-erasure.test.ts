@@ -12,7 +12,6 @@ import { runCli } from '../../functions/src/cli/program';
 import { parseConfig } from '../../functions/src/config';
 import { commitment, type WrappedDataKey } from '../../functions/src/crypto/envelope';
 import { EvidenceRecordSchema, verifyContentHash } from '../../functions/src/evidence/record';
-import { sealTenantEvidence } from '../../functions/src/ledger/sealer';
 import { erasureEvidenceId } from '../../functions/src/extraction/erasure';
 import { replayExtraction } from '../../functions/src/extraction/replay';
 import { createServices, type Services } from '../../functions/src/services';
@@ -27,6 +26,7 @@ import {
   withCanary,
   type ExtractionBody,
 } from '../support/api';
+import { sealEverything as sealAll } from '../support/sealing';
 
 let services: Services;
 let tenant: TenantProfile;
@@ -51,12 +51,7 @@ async function extract(n: number): Promise<ExtractionBody> {
 const erase = (id: string, key = apiKey) =>
   callApi(`/v1/extractions/${id}`, { method: 'DELETE', key });
 
-async function sealEverything(): Promise<void> {
-  for (;;) {
-    const outcome = await sealTenantEvidence(services, tenant, new Date());
-    if (outcome.seq === null) return;
-  }
-}
+const sealEverything = () => sealAll(services, tenant);
 
 beforeAll(async () => {
   services = createServices(parseConfig({ ...process.env, SEAL_SAFETY_SECONDS: '0' }));

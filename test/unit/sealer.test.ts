@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sealOutcomeLine } from '../../functions/src/cli/seal';
 import { nodeHash, rootHash } from '../../functions/src/evidence/merkle';
 import {
   appendLeaves,
@@ -202,5 +203,28 @@ describe('a seal pass (runSealPass): busy tenants catch up, every tenant is atte
       { parallel: 4 },
     );
     expect(most).toBe(4);
+  });
+});
+
+describe('`provenant seal` output, one line per tenant', () => {
+  const base: SealOutcome = {
+    tenantId: 'acme',
+    seq: null,
+    records: 0,
+    exported: false,
+    resumed: false,
+  };
+  it.each([
+    [base, 'acme: nothing new to seal'],
+    [{ ...base, seq: 4, records: 12, exported: true }, 'acme: seal 4 with 12 record(s)'],
+    [{ ...base, seq: 4, records: 2, resumed: true }, 'acme: seal 4 with 2 record(s) (resumed)'],
+    [{ ...base, error: 'locked object differs' }, 'acme: FAILED: locked object differs'],
+    // Not "nothing new": records are waiting, and another sealer instance is sealing them.
+    [
+      { ...base, contendedSeq: 5 },
+      'acme: seal 5 is being made by another sealer; run again to seal what it leaves',
+    ],
+  ])('%o prints %s', (outcome, line) => {
+    expect(sealOutcomeLine(outcome)).toBe(line);
   });
 });

@@ -155,6 +155,11 @@ export interface SealOutcome {
   resumed: boolean;
   /** Set when this tenant's seal failed (seq is then null): the error's message. */
   error?: string;
+  /**
+   * Set when another sealer instance holds the intent for this seq (seq is then null): that
+   * instance seals and exports it, and records newer than its cutoff wait for the next pass.
+   */
+  contendedSeq?: number;
 }
 
 /** Crash-injection points for tests; production passes none. */
@@ -241,8 +246,16 @@ export async function sealTenantEvidence(
       await db.create('sealIntents', seqId(nextSeq), { unsigned });
     } catch (err) {
       // Another sealer instance is on this seq; it will finish it.
-      if (isAlreadyExists(err))
-        return { tenantId: tenant.id, seq: null, records: 0, exported, resumed: false };
+      if (isAlreadyExists(err)) {
+        return {
+          tenantId: tenant.id,
+          seq: null,
+          records: 0,
+          exported,
+          resumed: false,
+          contendedSeq: nextSeq,
+        };
+      }
       throw err;
     }
   }
