@@ -261,9 +261,10 @@ describe('a customer revokes their key mid-life', () => {
       });
       expect(failed.evidenceId).toBeUndefined();
       // Ended by the worker on its first delivery, not redelivered until the dead letter.
+      // `extraction_failed` is the worker's last line for it (after the failure's commit).
       await loggedLines(
         'extractWorker',
-        (l) => l.extractionId === failed.id && l.event === 'customer_key_unavailable',
+        (l) => l.extractionId === failed.id && l.event === 'extraction_failed',
       );
       const lines = functionLog('extractWorker').filter((l) => l.extractionId === failed.id);
       expect(lines.filter((l) => l.event === 'customer_key_unavailable')).toEqual([
