@@ -153,6 +153,8 @@ export interface SealVerdict {
   problems: unknown[];
 }
 
+const MAX_SEAL_PASSES = 20;
+
 /**
  * `provenant seal`, then `provenant audit verify` of the whole export with the sealing key as
  * the trust root, both as processes. Seals only cover records older than the safety window, so
@@ -161,8 +163,6 @@ export interface SealVerdict {
  * (`resumed`), leaves newer records for another pass, so passes repeat until one finds nothing
  * left for the tenant.
  */
-const MAX_SEAL_PASSES = 20;
-
 export async function sealAndVerify(
   root: string,
   env: NodeJS.ProcessEnv,
@@ -172,13 +172,17 @@ export async function sealAndVerify(
   await sleep((Number(env.SEAL_SAFETY_SECONDS ?? '2') + 1) * 1000);
   let sealed = await cli(root, env, ['seal', '--json']);
   for (let pass = 1; pass < MAX_SEAL_PASSES && sealed.code === 0; pass++) {
+    // The pass prints one JSON outcome per tenant; log lines (with a severity) share stdout.
     const outcome = sealed.stdout
       .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map(
-        (line) => JSON.parse(line) as { tenantId?: string; seq?: unknown; contendedSeq?: unknown },
-      )
-      .find((o) => o.tenantId === tenantId);
+      .flatMap((line) => {
+        try {
+          return line.startsWith('{') ? [JSON.parse(line) as Record<string, unknown>] : [];
+        } catch {
+          return [];
+        }
+      })
+      .find((o) => o.severity === undefined && o.tenantId === tenantId);
     if (outcome === undefined || (outcome.seq === null && outcome.contendedSeq === undefined))
       break;
     if (outcome.contendedSeq !== undefined) await sleep(500);
