@@ -94,7 +94,12 @@ interface Attempt {
   contentType: string | undefined;
   body: Buffer | undefined;
   headers: Record<string, string>;
-  /** True when the body is declared as JSON, sent with a valid key, and is not JSON. */
+  /** True when a valid key sends an `Idempotency-Key` the API must refuse. */
+  badIdempotencyKey: boolean;
+  /**
+   * True when the body is declared as JSON, sent with a valid key and valid headers, and is not
+   * JSON. The router checks the headers before the body (http/route.ts), so a bad header wins.
+   */
   malformedJson: boolean;
 }
 
@@ -175,12 +180,19 @@ function toAttempt({
   if (auth === 'garbage') headers.Authorization = 'Bearer pvn_garbage';
   if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
   const mediaType = type?.split(';')[0]?.trim() ?? '';
+  // 1-128 printable ASCII characters without spaces (extraction/idempotency.ts); fetch trims
+  // the value it sends.
+  const badIdempotencyKey =
+    auth === 'valid' &&
+    idempotencyKey !== undefined &&
+    !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey.trim());
   const malformedJson =
     auth === 'valid' &&
+    !badIdempotencyKey &&
     bytes !== undefined &&
     mediaType.toLowerCase() === 'application/json' &&
     notJson(bytes);
-  return { contentType: type, body: bytes, headers, malformedJson };
+  return { contentType: type, body: bytes, headers, badIdempotencyKey, malformedJson };
 }
 
 const attempt: fc.Arbitrary<Attempt> = fc
@@ -223,6 +235,15 @@ const examples = (): [Attempt][] => [
       auth: 'valid',
     }),
   ],
+  // A bad header and a body that is not JSON: the header is checked first.
+  [
+    toAttempt({
+      contentType: 'application/json',
+      body: Buffer.from([0]),
+      idempotencyKey: '',
+      auth: 'valid',
+    }),
+  ],
 ];
 
 it('never answers 5xx, always the typed error shape, and writes nothing for a rejection', async () => {
@@ -249,6 +270,11 @@ it('never answers 5xx, always the typed error shape, and writes nothing for a re
         return;
       }
       expect(after).toEqual(before);
+      if (a.badIdempotencyKey) {
+        seen('invalid_idempotency_key');
+        expect(response.status).toBe(400);
+        expect(JSON.parse(text)).toMatchObject({ error: { code: 'invalid_idempotency_key' } });
+      }
       if (a.malformedJson) {
         seen('invalid_json');
         expect(response.status).toBe(400);
@@ -274,6 +300,12 @@ it('never answers 5xx, always the typed error shape, and writes nothing for a re
   // Every kind of answer was met (the examples guarantee it), so the assertions above ran.
   const kinds = [...outcomes.keys()];
   expect(kinds).toEqual(
-    expect.arrayContaining(['invalid_json', 'typed 400', 'typed 401', 'typed 415']),
+    expect.arrayContaining([
+      'invalid_json',
+      'invalid_idempotency_key',
+      'typed 400',
+      'typed 401',
+      'typed 415',
+    ]),
   );
 }, 600_000);
