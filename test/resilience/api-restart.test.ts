@@ -25,8 +25,11 @@ it('kill -9 of the API mid-request: the cut request was never accepted, the acce
   const before = await submit(apiKey, `${marker}-before`);
   // The next document upload of this tenant stalls: the API is mid-request when it is killed.
   // The stall outlasts any delay between seeing it hit and the kill on a loaded machine (with a
-  // few seconds, the upload could finish first and the "cut" request be accepted).
-  const match = `tenants/${tenantId}/documents/`;
+  // few seconds, the upload could finish first and the "cut" request be accepted). The match
+  // names the upload (the client's multipart POST carries the object name in its query), not
+  // the object: the worker's read of the `before` document, at any moment from here on, is a
+  // GET of the same name and would spend the fault instead, leaving the "cut" upload unstalled.
+  const match = `?uploadType=multipart&name=tenants/${tenantId}/documents/`;
   await storageFault('latency:60000', 1, match);
   const cut = callApi('/v1/extractions', {
     method: 'POST',

@@ -41,8 +41,10 @@ it('LLM 429/500/overloaded/garbage and Storage 503s: clean retries or typed fail
     ids.push(id);
     expected.set(id, { status, code });
   }
-  // Storage unavailable for the next 3 writes of this tenant's objects (the official client
-  // retries 503 on precondition-guarded uploads: cloud.google.com/storage/docs/retry-strategy).
+  // Storage unavailable for the next 3 requests for this tenant's objects: the upload of the
+  // next document, or the worker's reads of the documents above, whichever come first (the
+  // official client retries 503 on reads and on precondition-guarded uploads:
+  // cloud.google.com/storage/docs/retry-strategy).
   await storageFault('unavailable', 3, `tenants/${tenantId}/`);
   const marker = `pvn-gcs-${run}`;
   const accepted = await submit(apiKey, marker);
