@@ -2,7 +2,7 @@
  * The clients one function instance needs, built once at cold start from the config. Modules
  * take what they use as arguments; only `index.ts` and the CLI call `getServices()`.
  */
-import { PubSub, type Topic } from '@google-cloud/pubsub';
+import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { getConfig, type Config, type ProviderName } from './config';
 import { KeyHierarchy } from './crypto/envelope';
 import { CloudKmsKeyManager, createKmsClient, type KeyManager } from './crypto/kms';
@@ -24,11 +24,20 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/**
+ * The Pub/Sub client library, loaded when a process first publishes: the CLI, the sealer and
+ * most commands never do, and loading it was a sixth of their start.
+ */
+function pubSubLibrary(): typeof import('@google-cloud/pubsub') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@google-cloud/pubsub') as typeof import('@google-cloud/pubsub');
+}
+
 export function createServices(config: Config = getConfig()): Services {
   const databases = new Databases(config.GOOGLE_CLOUD_PROJECT);
   const kms = createKmsClient(config.KMS_API_ENDPOINT);
   const keyManager = new CloudKmsKeyManager(kms);
-  const pubsub = new PubSub({ projectId: config.GOOGLE_CLOUD_PROJECT });
+  let pubsub: PubSub | undefined;
   return {
     config,
     databases,
@@ -40,10 +49,13 @@ export function createServices(config: Config = getConfig()): Services {
       config.WRAPPING_KEY_CACHE_MAX_ENTRIES,
     ),
     objects: ObjectStore.create(config.GOOGLE_CLOUD_PROJECT, config.STORAGE_API_ENDPOINT),
-    pubsub,
+    get pubsub() {
+      pubsub ??= new (pubSubLibrary().PubSub)({ projectId: config.GOOGLE_CLOUD_PROJECT });
+      return pubsub;
+    },
     providers: createProviders(config),
     async close() {
-      await Promise.allSettled([databases.close(), kms.close(), pubsub.close()]);
+      await Promise.allSettled([databases.close(), kms.close(), pubsub?.close()]);
     },
   };
 }

@@ -2,7 +2,7 @@
  * Anthropic: the Messages adapter over the official SDK, what each model family accepts, which
  * models are retired, how a stored response is read back, and what a failed call means.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { canonicalSha256 } from '../evidence/canonical';
 import { parseRetryAfter } from '../util/backoff';
 import {
@@ -15,6 +15,20 @@ import {
   type ProviderResponse,
   type Retirement,
 } from './provider';
+
+/**
+ * The SDK, loaded on its first use rather than when this module loads: most processes that
+ * build the providers never call a model (the API, the sealer, the CLI), and loading the SDK
+ * was a tenth of their start. Errors to classify come from a client it made, so by then it is
+ * loaded. `require` keeps the one CommonJS copy the SDK's types describe (an `import()` would
+ * load its separate ESM build, whose error classes fail `instanceof` against this one).
+ */
+let sdk: typeof Anthropic | undefined;
+function anthropicSdk(): typeof Anthropic {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sdk ??= (require('@anthropic-ai/sdk') as typeof import('@anthropic-ai/sdk')).default;
+  return sdk;
+}
 
 /**
  * Every Claude model bounds its output with the required `max_tokens`, reads images, and is
@@ -130,13 +144,13 @@ export function classifyAnthropicError(
   err: unknown,
   now: number = Date.now(),
 ): ClassifiedFailure | undefined {
-  if (err instanceof Anthropic.APIConnectionTimeoutError) {
+  if (err instanceof anthropicSdk().APIConnectionTimeoutError) {
     return { outcome: 'timeout', retryAfterMs: null, providerRequestId: null, status: null };
   }
-  if (err instanceof Anthropic.APIConnectionError) {
+  if (err instanceof anthropicSdk().APIConnectionError) {
     return { outcome: 'server_error', retryAfterMs: null, providerRequestId: null, status: null };
   }
-  if (!(err instanceof Anthropic.APIError)) return undefined;
+  if (!(err instanceof anthropicSdk().APIError)) return undefined;
   const status = typeof err.status === 'number' ? err.status : null;
   const providerRequestId = err.requestID ?? null;
   const headers = err.headers as Headers | undefined;
@@ -157,18 +171,25 @@ export class AnthropicProvider implements LlmProvider {
   /** The API does not train on inputs; retention is governed by the commercial terms. */
   readonly settings = { store: null };
   readonly model: string;
-  private readonly client: Anthropic;
+  readonly #options: { apiKey: string; baseURL?: string; timeoutMs: number };
+  #client: Anthropic | undefined;
 
   constructor(options: { apiKey: string; baseURL?: string; model: string; timeoutMs: number }) {
     this.model = options.model;
-    this.client = new Anthropic({
-      apiKey: options.apiKey,
+    this.#options = options;
+  }
+
+  /** The SDK client, made on the first call (the SDK is loaded then: see `anthropicSdk`). */
+  private client(): Anthropic {
+    this.#client ??= new (anthropicSdk())({
+      apiKey: this.#options.apiKey,
       // Set, so the SDK never refuses a large non-streaming `max_tokens` by its own estimate
       // (@anthropic-ai/sdk `messages.create`: `calculateNonstreamingTimeout` only without one).
-      timeout: options.timeoutMs,
+      timeout: this.#options.timeoutMs,
       maxRetries: 0,
-      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+      ...(this.#options.baseURL ? { baseURL: this.#options.baseURL } : {}),
     });
+    return this.#client;
   }
 
   capabilities(model: string): ModelCapabilities | undefined {
@@ -205,8 +226,8 @@ export class AnthropicProvider implements LlmProvider {
 
   async complete(request: ProviderRequest): Promise<ProviderResponse> {
     const data = request.image ? request.image.base64 : request.documentText;
-    const { data: message, request_id } = await this.client.messages
-      .create(this.body(request, this.content(request, data)))
+    const { data: message, request_id } = await this.client()
+      .messages.create(this.body(request, this.content(request, data)))
       .withResponse();
     return {
       provider: this.name,

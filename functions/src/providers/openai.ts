@@ -2,7 +2,7 @@
  * OpenAI: the Chat Completions adapter over the official SDK, what each model family accepts,
  * how a stored response is read back, and what a failed call means.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { canonicalSha256 } from '../evidence/canonical';
 import { parseRetryAfter } from '../util/backoff';
 import {
@@ -15,6 +15,20 @@ import {
   type ProviderResponse,
   type Retirement,
 } from './provider';
+
+/**
+ * The SDK, loaded on its first use rather than when this module loads: most processes that
+ * build the providers never call a model (the API, the sealer, the CLI), and loading the SDK
+ * was a tenth of their start. Errors to classify come from a client it made, so by then it is
+ * loaded. `require` keeps the one CommonJS copy the SDK's types describe (an `import()` would
+ * load its separate ESM build, whose error classes fail `instanceof` against this one).
+ */
+let sdk: typeof OpenAI | undefined;
+function openAiSdk(): typeof OpenAI {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sdk ??= (require('openai') as typeof import('openai')).default;
+  return sdk;
+}
 
 const DATE = '(?:-\\d{4}-\\d{2}-\\d{2})?';
 
@@ -150,13 +164,13 @@ export function classifyOpenAiError(
   err: unknown,
   now: number = Date.now(),
 ): ClassifiedFailure | undefined {
-  if (err instanceof OpenAI.APIConnectionTimeoutError) {
+  if (err instanceof openAiSdk().APIConnectionTimeoutError) {
     return { outcome: 'timeout', retryAfterMs: null, providerRequestId: null, status: null };
   }
-  if (err instanceof OpenAI.APIConnectionError) {
+  if (err instanceof openAiSdk().APIConnectionError) {
     return { outcome: 'server_error', retryAfterMs: null, providerRequestId: null, status: null };
   }
-  if (!(err instanceof OpenAI.APIError)) return undefined;
+  if (!(err instanceof openAiSdk().APIError)) return undefined;
   const status = typeof err.status === 'number' ? err.status : null;
   const providerRequestId = err.requestID ?? null;
   if (status === 429 && err.code === 'insufficient_quota') {
@@ -179,17 +193,24 @@ export class OpenAiProvider implements LlmProvider {
   /** Nothing is kept for distillation or evals on OpenAI's side. */
   readonly settings = { store: false };
   readonly model: string;
-  private readonly client: OpenAI;
+  readonly #options: { apiKey: string; baseURL?: string; timeoutMs: number };
+  #client: OpenAI | undefined;
 
   constructor(options: { apiKey: string; baseURL?: string; model: string; timeoutMs: number }) {
     this.model = options.model;
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      timeout: options.timeoutMs,
+    this.#options = options;
+  }
+
+  /** The SDK client, made on the first call (the SDK is loaded then: see `openAiSdk`). */
+  private client(): OpenAI {
+    this.#client ??= new (openAiSdk())({
+      apiKey: this.#options.apiKey,
+      timeout: this.#options.timeoutMs,
       // Retries are the pipeline's, so each attempt is recorded in the evidence.
       maxRetries: 0,
-      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+      ...(this.#options.baseURL ? { baseURL: this.#options.baseURL } : {}),
     });
+    return this.#client;
   }
 
   capabilities(model: string): ModelCapabilities | undefined {
@@ -233,8 +254,8 @@ export class OpenAiProvider implements LlmProvider {
     const document = request.image
       ? `data:${request.image.mediaType};base64,${request.image.base64}`
       : request.documentText;
-    const { data, request_id } = await this.client.chat.completions
-      .create(this.body(request, document))
+    const { data, request_id } = await this.client()
+      .chat.completions.create(this.body(request, document))
       .withResponse();
     return {
       provider: this.name,
