@@ -453,10 +453,11 @@ describe('break-glass success path (issue 13)', () => {
   it('provenant access-review reports the period with its anomalies, as HTML and CSV', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'access-review-'));
     const cli = captureCli();
-    const today = new Date().toISOString().slice(0, 10);
+    // From yesterday: the grants above were made before this test, perhaps before midnight.
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     expect(
-      await runCli(['access-review', '--from', today, '--to', tomorrow, '--out', out], cli),
+      await runCli(['access-review', '--from', yesterday, '--to', tomorrow, '--out', out], cli),
     ).toBe(0);
     const summary = JSON.parse(cli.lines.join('\n')) as {
       html: string;
