@@ -13,6 +13,7 @@ import { runE2eBench } from './e2e';
 import { formatEntries, type BenchEntry } from './entries';
 import { formatKmsCache, runKmsCacheBench } from './kms-cache';
 import { formatReceiptTiles, receiptTilesEntries, runReceiptTilesBench } from './receipt-tiles';
+import { startupBench } from './startup';
 import { verifyBench } from './verify';
 
 const progress = (line: string) =>
@@ -76,6 +77,11 @@ const BENCHMARKS: Benchmark[] = [
       const rows = await runReceiptTilesBench(progress);
       return { lines: formatReceiptTiles(rows), entries: receiptTilesEntries(rows) };
     },
+  },
+  {
+    key: 'startup',
+    name: "startup: a function instance's and a CLI command's start (scripts/bench/startup.ts)",
+    run: () => Promise.resolve(entriesOnly(startupBench(progress))),
   },
   {
     key: 'verify',
