@@ -1,5 +1,6 @@
 /**
- * The clients one function instance needs, built once at cold start from the config. Modules
+ * The clients one function instance needs, built once at cold start from the config (the
+ * Pub/Sub client at the first publish, the model SDKs' clients at the first call). Modules
  * take what they use as arguments; only `index.ts` and the CLI call `getServices()`.
  */
 import type { PubSub, Topic } from '@google-cloud/pubsub';
